@@ -1,0 +1,382 @@
+"""Accounts: self sign-up, invitations, sign-in, two-factor, password reset.
+
+Who may invite whom (issue 3): a clinic administrator invites clinicians to their clinic; a clinician
+invites people with ALS to their clinic; a person with ALS (or their proxy) invites family members and
+caregivers, choosing what each may see.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alscare.access import GRANTABLE_SCOPES, Scope
+from alscare.actions.audit import record_event
+from alscare.actions.errors import InvalidInput, NotFound, PermissionDenied
+from alscare.security.passwords import DUMMY_HASH, check_password_policy, hash_password, verify_password
+from alscare.security.tokens import new_token, token_digest
+from alscare.security.totp import verify_totp
+from alscare.storage.models import ConsentGrant, Invitation, PasswordReset, Patient, User
+
+INVITATION_LIFETIME = timedelta(days=7)
+RESET_LIFETIME = timedelta(hours=1)
+ONSET_REGIONS = ("bulbar", "upper_limb", "lower_limb", "respiratory", "trunk")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Who may invite which role.
+INVITES: dict[str, str] = {"admin": "clinician", "clinician": "patient", "patient": "caregiver"}
+
+
+def normalise_email(raw: str, field: str = "email") -> str:
+    email = raw.strip().lower()
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise InvalidInput(field, "Enter an email address like name@example.org.")
+    return email
+
+
+def _check_name(raw: str, field: str) -> str:
+    name = raw.strip()
+    if not name:
+        raise InvalidInput(field, "Enter a name.")
+    if len(name) > 200:
+        raise InvalidInput(field, "Use at most 200 characters.")
+    return name
+
+
+def _check_password(password: str, field: str = "password") -> str:
+    problem = check_password_policy(password)
+    if problem:
+        raise InvalidInput(field, problem)
+    return hash_password(password)
+
+
+def _email_taken(db: Session, email: str) -> bool:
+    return db.execute(select(func.count()).select_from(User).where(User.email == email)).scalar_one() > 0
+
+
+@dataclass(frozen=True)
+class PatientProfile:
+    full_name: str
+    date_of_birth: date | None = None
+    sex: str | None = None
+    height_cm: float | None = None
+    onset_date: date | None = None
+    onset_region: str | None = None
+    diagnosis_date: date | None = None
+    emergency_number: str | None = None
+
+
+def validate_profile(p: PatientProfile, *, today: date) -> None:
+    """Refuse impossible profile values, naming the field."""
+    _check_name(p.full_name, "full_name")
+    if p.date_of_birth and not (date(1900, 1, 1) <= p.date_of_birth <= today):
+        raise InvalidInput("date_of_birth", "Enter a date of birth in the past.")
+    if p.height_cm is not None and not (50 <= p.height_cm <= 250):
+        raise InvalidInput("height_cm", "Enter a height between 50 and 250 cm.")
+    if p.onset_region is not None and p.onset_region not in ONSET_REGIONS:
+        raise InvalidInput("onset_region", "Choose where symptoms started from the list.")
+    for field in ("onset_date", "diagnosis_date"):
+        value = getattr(p, field)
+        if value is not None and value > today:
+            raise InvalidInput(field, "This date cannot be in the future.")
+        if value is not None and p.date_of_birth and value < p.date_of_birth:
+            raise InvalidInput(field, "This date cannot be before the date of birth.")
+    if p.onset_date and p.diagnosis_date and p.diagnosis_date < p.onset_date:
+        raise InvalidInput("diagnosis_date", "The diagnosis date cannot be before symptoms started.")
+    if p.emergency_number is not None and not re.fullmatch(r"[0-9+ ]{2,20}", p.emergency_number):
+        raise InvalidInput("emergency_number", "Enter a phone number using digits.")
+    if p.sex is not None and p.sex not in ("female", "male", "other", "unspecified"):
+        raise InvalidInput("sex", "Choose one of the options.")
+
+
+def sign_up_patient(
+    db: Session,
+    *,
+    email: str,
+    password: str,
+    profile: PatientProfile,
+    default_emergency_number: str,
+    now: datetime,
+) -> User:
+    """Self sign-up for a person with ALS: an account and their own (unshared) record."""
+    email = normalise_email(email)
+    validate_profile(profile, today=now.date())
+    pw_hash = _check_password(password)
+    if _email_taken(db, email):
+        raise InvalidInput("email", "An account with this email already exists. Try signing in.")
+    user = User(
+        email=email,
+        display_name=profile.full_name.strip(),
+        role="patient",
+        password_hash=pw_hash,
+        created_at=now,
+        totp_enabled=False,
+        is_active=True,
+    )
+    db.add(user)
+    db.flush()
+    patient = _new_patient(user, profile, default_emergency_number, now, clinic_id=None)
+    db.add(patient)
+    db.flush()
+    record_event(
+        db,
+        now=now,
+        actor_user_id=user.id,
+        patient_id=patient.id,
+        action="write",
+        resource="profile",
+        detail="signed up",
+    )
+    return user
+
+
+def _new_patient(user: User, p: PatientProfile, default_number: str, now: datetime, clinic_id: int | None) -> Patient:
+    return Patient(
+        user_id=user.id,
+        full_name=p.full_name.strip(),
+        date_of_birth=p.date_of_birth,
+        sex=p.sex,
+        height_cm=p.height_cm,
+        onset_date=p.onset_date,
+        onset_region=p.onset_region,
+        diagnosis_date=p.diagnosis_date,
+        emergency_number=p.emergency_number or default_number,
+        clinic_id=clinic_id,
+        created_at=now,
+    )
+
+
+def create_invitation(
+    db: Session,
+    *,
+    inviter: User,
+    email: str,
+    now: datetime,
+    scopes: list[str] | None = None,
+) -> tuple[Invitation, str]:
+    """Create an invitation; returns it and the one-time token (only its digest is stored)."""
+    role = INVITES.get(inviter.role)
+    if role is None:
+        raise PermissionDenied("Your account cannot invite anyone.")
+    email = normalise_email(email)
+    if _email_taken(db, email):
+        raise InvalidInput("email", "This person already has an account.")
+    patient_id = None
+    chosen: list[str] = []
+    if role == "caregiver":
+        own = db.execute(select(Patient).where(Patient.user_id == inviter.id)).scalar_one_or_none()
+        if own is None:
+            raise PermissionDenied("Only a person with a record can invite family.")
+        patient_id = own.id
+        chosen = _check_scopes(scopes or [])
+        if not chosen:
+            raise InvalidInput("scopes", "Choose at least one part of your record to share.")
+    elif inviter.clinic_id is None:
+        raise PermissionDenied("Your account is not attached to a clinic.")
+    token = new_token()
+    invitation = Invitation(
+        token_digest=token_digest(token),
+        email=email,
+        role=role,
+        clinic_id=inviter.clinic_id,
+        patient_id=patient_id,
+        scopes=chosen,
+        invited_by_id=inviter.id,
+        created_at=now,
+        expires_at=now + INVITATION_LIFETIME,
+    )
+    db.add(invitation)
+    db.flush()
+    return invitation, token
+
+
+def _check_scopes(scopes: list[str]) -> list[str]:
+    valid = {s.value for s in GRANTABLE_SCOPES}
+    for s in scopes:
+        if s not in valid:
+            raise InvalidInput("scopes", f"Unknown part of the record: {s!r}.")
+    return sorted(set(scopes))
+
+
+def find_invitation(db: Session, *, token: str, now: datetime) -> Invitation:
+    inv = db.execute(select(Invitation).where(Invitation.token_digest == token_digest(token))).scalar_one_or_none()
+    if inv is None or inv.accepted_at is not None or inv.expires_at <= now:
+        raise NotFound("This invitation link is not valid any more. Ask for a new one.")
+    return inv
+
+
+def accept_invitation(
+    db: Session,
+    *,
+    token: str,
+    display_name: str,
+    password: str,
+    now: datetime,
+    default_emergency_number: str,
+    profile: PatientProfile | None = None,
+    share_with_clinic: list[str] | None = None,
+) -> User:
+    """Turn an invitation into an account. A person with ALS may choose what their clinic sees."""
+    inv = find_invitation(db, token=token, now=now)
+    name = _check_name(display_name, "display_name")
+    pw_hash = _check_password(password)
+    if _email_taken(db, inv.email):
+        raise InvalidInput("email", "This person already has an account.")
+    user = User(
+        email=inv.email,
+        display_name=name,
+        role=inv.role,
+        password_hash=pw_hash,
+        clinic_id=inv.clinic_id if inv.role in ("clinician", "admin") else None,
+        created_at=now,
+        totp_enabled=False,
+        is_active=True,
+    )
+    db.add(user)
+    db.flush()
+    if inv.role == "patient":
+        prof = profile or PatientProfile(full_name=name)
+        validate_profile(prof, today=now.date())
+        patient = _new_patient(user, prof, default_emergency_number, now, clinic_id=inv.clinic_id)
+        db.add(patient)
+        db.flush()
+        for scope in _check_scopes(share_with_clinic or []):
+            db.add(
+                ConsentGrant(
+                    patient_id=patient.id,
+                    grantee_clinic_id=inv.clinic_id,
+                    scope=scope,
+                    granted_by_id=user.id,
+                    granted_at=now,
+                )
+            )
+            record_event(
+                db,
+                now=now,
+                actor_user_id=user.id,
+                patient_id=patient.id,
+                action="write",
+                resource="sharing",
+                detail=f"granted {scope} to clinic",
+            )
+    elif inv.role == "caregiver" and inv.patient_id is not None:
+        for scope in inv.scopes:
+            db.add(
+                ConsentGrant(
+                    patient_id=inv.patient_id,
+                    grantee_user_id=user.id,
+                    scope=scope,
+                    granted_by_id=inv.invited_by_id,
+                    granted_at=now,
+                )
+            )
+            record_event(
+                db,
+                now=now,
+                actor_user_id=inv.invited_by_id,
+                patient_id=inv.patient_id,
+                action="write",
+                resource="sharing",
+                detail=f"granted {scope} by invitation",
+            )
+    inv.accepted_at = now
+    db.flush()
+    return user
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    user: User
+    needs_second_factor: bool
+    must_enrol_second_factor: bool
+
+
+def authenticate(db: Session, *, email: str, password: str) -> SignInResult | None:
+    """Check email and password. Unknown accounts spend the same time hashing as known ones."""
+    user = db.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    if user is None or not user.is_active:
+        verify_password(DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    return SignInResult(
+        user=user,
+        needs_second_factor=user.totp_enabled,
+        must_enrol_second_factor=user.is_clinic_staff and not user.totp_enabled,
+    )
+
+
+def check_second_factor(db: Session, *, user: User, code: str, now: datetime) -> bool:
+    if not user.totp_enabled or not user.totp_secret:
+        return False
+    step = verify_totp(user.totp_secret, code, at=now, last_used_step=user.totp_last_step)
+    if step is None:
+        return False
+    user.totp_last_step = step
+    db.flush()
+    return True
+
+
+def enable_second_factor(db: Session, *, user: User, secret: str, code: str, now: datetime) -> None:
+    """Turn on TOTP once the person proves their app shows the right code for the new secret."""
+    step = verify_totp(secret, code, at=now, last_used_step=None)
+    if step is None:
+        raise InvalidInput("code", "That code did not match. Check the time on your phone and try the newest code.")
+    user.totp_secret = secret
+    user.totp_enabled = True
+    user.totp_last_step = step
+    db.flush()
+
+
+def request_password_reset(db: Session, *, email: str, now: datetime) -> tuple[User, str] | None:
+    """Create a single-use reset token for a known, active account; None otherwise (said the same way)."""
+    user = db.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    if user is None or not user.is_active:
+        return None
+    token = new_token()
+    db.add(
+        PasswordReset(
+            token_digest=token_digest(token), user_id=user.id, created_at=now, expires_at=now + RESET_LIFETIME
+        )
+    )
+    db.flush()
+    return user, token
+
+
+def reset_password(db: Session, *, token: str, new_password: str, now: datetime) -> User:
+    reset = db.execute(
+        select(PasswordReset).where(PasswordReset.token_digest == token_digest(token)).with_for_update()
+    ).scalar_one_or_none()
+    if reset is None or reset.used_at is not None or reset.expires_at <= now:
+        raise NotFound("This reset link is not valid any more. Ask for a new one.")
+    pw_hash = _check_password(new_password)
+    user = db.get(User, reset.user_id)
+    if user is None:
+        raise NotFound("This reset link is not valid any more. Ask for a new one.")
+    user.password_hash = pw_hash
+    reset.used_at = now
+    db.flush()
+    return user
+
+
+__all__ = [
+    "INVITES",
+    "ONSET_REGIONS",
+    "PatientProfile",
+    "Scope",
+    "SignInResult",
+    "accept_invitation",
+    "authenticate",
+    "check_second_factor",
+    "create_invitation",
+    "enable_second_factor",
+    "find_invitation",
+    "request_password_reset",
+    "reset_password",
+    "sign_up_patient",
+    "validate_profile",
+]

@@ -1,0 +1,131 @@
+"""Consent grants: the person with ALS (or their proxy) shares parts of their record, and takes it back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alscare.access import GRANTABLE_SCOPES, Action, Scope
+from alscare.actions.audit import record_event
+from alscare.actions.errors import InvalidInput, NotFound
+from alscare.actions.records import open_record
+from alscare.storage.models import Clinic, ConsentGrant, User
+
+
+def grant_access(
+    db: Session,
+    *,
+    actor: User,
+    patient_id: int,
+    scope: str,
+    now: datetime,
+    grantee_email: str | None = None,
+    grantee_clinic_id: int | None = None,
+    source_ip: str | None = None,
+) -> ConsentGrant:
+    """Share ``scope`` with one person (by the email of their account) or one clinic."""
+    open_record(
+        db,
+        user=actor,
+        patient_id=patient_id,
+        scope=Scope.SHARING,
+        action=Action.WRITE,
+        now=now,
+        resource="sharing",
+        source_ip=source_ip,
+    )
+    if scope not in {s.value for s in GRANTABLE_SCOPES}:
+        raise InvalidInput("scope", "Choose what to share from the list.")
+    if (grantee_email is None) == (grantee_clinic_id is None):
+        raise InvalidInput("grantee_email", "Give either a person's email or a clinic, not both.")
+    grantee_user_id = None
+    if grantee_email is not None:
+        grantee = db.execute(select(User).where(User.email == grantee_email.strip().lower())).scalar_one_or_none()
+        if grantee is None:
+            raise InvalidInput("grantee_email", "No account uses this email. Invite them first.")
+        if grantee.id == actor.id:
+            raise InvalidInput("grantee_email", "You can already see your own record.")
+        grantee_user_id = grantee.id
+    elif db.get(Clinic, grantee_clinic_id) is None:
+        raise InvalidInput("grantee_clinic_id", "No such clinic.")
+    existing = db.execute(
+        select(ConsentGrant).where(
+            ConsentGrant.patient_id == patient_id,
+            ConsentGrant.scope == scope,
+            ConsentGrant.revoked_at.is_(None),
+            ConsentGrant.grantee_user_id.is_(grantee_user_id)
+            if grantee_user_id is None
+            else ConsentGrant.grantee_user_id == grantee_user_id,
+            ConsentGrant.grantee_clinic_id.is_(None)
+            if grantee_clinic_id is None
+            else ConsentGrant.grantee_clinic_id == grantee_clinic_id,
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    grant = ConsentGrant(
+        patient_id=patient_id,
+        grantee_user_id=grantee_user_id,
+        grantee_clinic_id=grantee_clinic_id,
+        scope=scope,
+        granted_by_id=actor.id,
+        granted_at=now,
+    )
+    db.add(grant)
+    db.flush()
+    record_event(
+        db,
+        now=now,
+        actor_user_id=actor.id,
+        patient_id=patient_id,
+        action="write",
+        resource="sharing",
+        detail=f"granted {scope} (grant {grant.id})",
+        source_ip=source_ip,
+    )
+    return grant
+
+
+def revoke_access(
+    db: Session, *, actor: User, patient_id: int, grant_id: int, now: datetime, source_ip: str | None = None
+) -> ConsentGrant:
+    """Stop a grant at once. The row stays, marked revoked, so the history is kept."""
+    open_record(
+        db,
+        user=actor,
+        patient_id=patient_id,
+        scope=Scope.SHARING,
+        action=Action.WRITE,
+        now=now,
+        resource="sharing",
+        source_ip=source_ip,
+    )
+    grant = db.get(ConsentGrant, grant_id)
+    if grant is None or grant.patient_id != patient_id:
+        raise NotFound("No such sharing arrangement.")
+    if grant.revoked_at is None:
+        grant.revoked_at = now
+        grant.revoked_by_id = actor.id
+        db.flush()
+        record_event(
+            db,
+            now=now,
+            actor_user_id=actor.id,
+            patient_id=patient_id,
+            action="write",
+            resource="sharing",
+            detail=f"revoked grant {grant.id}",
+            source_ip=source_ip,
+        )
+    return grant
+
+
+def grants_of(db: Session, *, patient_id: int) -> list[ConsentGrant]:
+    """All grants, current and past, newest first (the caller has already opened the record)."""
+    return list(
+        db.execute(
+            select(ConsentGrant).where(ConsentGrant.patient_id == patient_id).order_by(ConsentGrant.id.desc())
+        ).scalars()
+    )

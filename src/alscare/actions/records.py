@@ -1,0 +1,85 @@
+"""Opening a person's record: the single gate between a request and patient data.
+
+``open_record`` asks the access policy, writes the audit event (allowed or refused) and returns the
+patient, or raises ``NotFound`` — the same answer whether the record is missing or merely not shared, so
+nobody can probe which records exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from alscare.access import Action, ActiveGrant, Actor, RecordOwner, Scope, decide
+from alscare.actions.audit import record_event
+from alscare.actions.errors import NotFound
+from alscare.storage.models import ConsentGrant, Patient, User
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(user_id=user.id, role=user.role, clinic_id=user.clinic_id)
+
+
+def active_grants(db: Session, *, patient_id: int) -> list[ConsentGrant]:
+    return list(
+        db.execute(
+            select(ConsentGrant)
+            .where(ConsentGrant.patient_id == patient_id, ConsentGrant.revoked_at.is_(None))
+            .order_by(ConsentGrant.id)
+        ).scalars()
+    )
+
+
+def _policy_grants(grants: list[ConsentGrant]) -> list[ActiveGrant]:
+    return [ActiveGrant(g.scope, g.grantee_user_id, g.grantee_clinic_id) for g in grants]
+
+
+def may(db: Session, *, user: User, patient: Patient, scope: Scope, action: Action = Action.READ) -> bool:
+    """Ask the policy without auditing: for deciding what to show on a page already opened."""
+    grants = _policy_grants(active_grants(db, patient_id=patient.id))
+    return decide(actor_for(user), RecordOwner(patient.id, patient.user_id), grants, scope, action)
+
+
+def open_record(
+    db: Session,
+    *,
+    user: User,
+    patient_id: int,
+    scope: Scope,
+    action: Action,
+    now: datetime,
+    resource: str,
+    source_ip: str | None = None,
+) -> Patient:
+    """Return the patient if ``user`` may ``action`` their ``scope``; audit the attempt either way."""
+    patient = db.get(Patient, patient_id)
+    allowed = patient is not None and may(db, user=user, patient=patient, scope=scope, action=action)
+    record_event(
+        db,
+        now=now,
+        actor_user_id=user.id,
+        patient_id=patient_id if patient is not None else None,
+        action=action.value if allowed else "denied",
+        resource=resource,
+        source_ip=source_ip,
+    )
+    if not allowed or patient is None:
+        raise NotFound("record not found")
+    return patient
+
+
+def visible_patients(db: Session, *, user: User) -> list[Patient]:
+    """Records this user can open at all: their own, and those shared with them or their clinic."""
+    conditions = [Patient.user_id == user.id]
+    granted = select(ConsentGrant.patient_id).where(ConsentGrant.revoked_at.is_(None))
+    user_grants = granted.where(ConsentGrant.grantee_user_id == user.id)
+    conditions.append(Patient.id.in_(user_grants))
+    if user.role == "clinician" and user.clinic_id is not None:
+        conditions.append(Patient.id.in_(granted.where(ConsentGrant.grantee_clinic_id == user.clinic_id)))
+    return list(db.execute(select(Patient).where(or_(*conditions)).order_by(Patient.full_name)).scalars())
+
+
+def own_patient(db: Session, *, user: User) -> Patient | None:
+    return db.execute(select(Patient).where(Patient.user_id == user.id)).scalar_one_or_none()

@@ -1,0 +1,69 @@
+"""Outgoing email: SMTP in production, files in a local outbox folder in the demo.
+
+Emails never carry clinical details: only that something needs attention, and a link.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from alscare.settings import Settings, SmtpSettings
+
+
+class Mailer(Protocol):
+    def send(self, *, to: str, subject: str, body: str) -> None: ...
+
+
+def _message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg.set_content(body)
+    return msg
+
+
+class OutboxMailer:
+    """Writes each message as an .eml file; for the embedded default and for tests."""
+
+    def __init__(self, folder: Path, sender: str = "alscare@localhost") -> None:
+        self.folder = folder
+        self.sender = sender
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        existing = len(list(self.folder.glob("*.eml")))
+        path = self.folder / f"{existing + 1:06d}.eml"
+        path.write_bytes(bytes(_message(self.sender, to, subject, body)))
+
+    def messages(self) -> list[EmailMessage]:
+        from email import message_from_bytes, policy
+
+        out: list[EmailMessage] = []
+        for p in sorted(self.folder.glob("*.eml")):
+            m = message_from_bytes(p.read_bytes(), policy=policy.default)
+            assert isinstance(m, EmailMessage)
+            out.append(m)
+        return out
+
+
+class SmtpMailer:
+    def __init__(self, smtp: SmtpSettings) -> None:
+        self.smtp = smtp
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=30) as client:
+            if self.smtp.starttls:
+                client.starttls()
+            if self.smtp.username:
+                client.login(self.smtp.username, self.smtp.password or "")
+            client.send_message(_message(self.smtp.sender, to, subject, body))
+
+
+def mailer_for(settings: Settings) -> Mailer:
+    if settings.smtp is not None:
+        return SmtpMailer(settings.smtp)
+    return OutboxMailer(settings.outbox_dir)

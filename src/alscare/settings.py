@@ -1,0 +1,138 @@
+"""Settings, read from the environment once, in the app factory or CLI — never at import time.
+
+Every variable is named ``ALSCARE_*``; `.env.example` at the repository root lists them. A bad value fails
+loudly with the variable's name and a hint, so a clinic's operator can fix it without reading code.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Emergency numbers by region. ITU/national numbering plans: 112 across the EU (and answered on most
+# GSM networks), 999 in the UK, 911 in North America, 000 in Australia, 111 in New Zealand.
+EMERGENCY_NUMBERS: Mapping[str, str] = {
+    "US": "911",
+    "CA": "911",
+    "GB": "999",
+    "IE": "112",
+    "AU": "000",
+    "NZ": "111",
+}
+DEFAULT_EMERGENCY_NUMBER = "112"
+
+
+def emergency_number_for_locale(locale: str) -> str:
+    """The emergency number for a locale such as ``en-GB`` or ``de_DE``; 112 when unknown."""
+    region = locale.replace("_", "-").split("-")[-1].upper() if "-" in locale or "_" in locale else ""
+    return EMERGENCY_NUMBERS.get(region, DEFAULT_EMERGENCY_NUMBER)
+
+
+class SettingsError(RuntimeError):
+    """A configuration value is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 587
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = True
+    sender: str = "alscare@localhost"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    secret_key: bytes
+    locale: str = "en-GB"
+    base_url: str = "http://127.0.0.1:8000"
+    cookie_secure: bool = True
+    smtp: SmtpSettings | None = None
+    session_hours: int = 12
+    outbox_dir: Path = field(default=Path("outbox"))
+
+    @property
+    def default_emergency_number(self) -> str:
+        return emergency_number_for_locale(self.locale)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _secret_key(environ: Mapping[str, str], data_dir: Path) -> bytes:
+    """The key that signs sessions and CSRF tokens.
+
+    In production it comes from ``ALSCARE_SECRET_KEY``. On the embedded default (one family on a laptop)
+    one is generated on first start and kept in the data folder, readable only by its owner.
+    """
+    raw = environ.get("ALSCARE_SECRET_KEY")
+    if raw:
+        if len(raw) < 32:
+            raise SettingsError("ALSCARE_SECRET_KEY must be at least 32 characters")
+        return raw.encode()
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_bytes().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48).encode()
+    key_file.write_bytes(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment (``os.environ`` unless given)."""
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("ALSCARE_DATA_DIR") or "data").resolve()
+    database_url = env.get("ALSCARE_DATABASE_URL") or f"sqlite:///{data_dir / 'alscare.db'}"
+    if not (database_url.startswith("sqlite") or database_url.startswith("postgresql")):
+        raise SettingsError("ALSCARE_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+    smtp = None
+    if env.get("ALSCARE_SMTP_HOST"):
+        smtp = SmtpSettings(
+            host=env["ALSCARE_SMTP_HOST"],
+            port=_int(env, "ALSCARE_SMTP_PORT", 587),
+            username=env.get("ALSCARE_SMTP_USERNAME") or None,
+            password=env.get("ALSCARE_SMTP_PASSWORD") or None,
+            starttls=_bool(env, "ALSCARE_SMTP_STARTTLS", True),
+            sender=env.get("ALSCARE_SMTP_SENDER") or "alscare@localhost",
+        )
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=_secret_key(env, data_dir),
+        locale=env.get("ALSCARE_LOCALE") or "en-GB",
+        base_url=(env.get("ALSCARE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        cookie_secure=_bool(env, "ALSCARE_COOKIE_SECURE", True),
+        smtp=smtp,
+        session_hours=_int(env, "ALSCARE_SESSION_HOURS", 12),
+        outbox_dir=Path(env.get("ALSCARE_OUTBOX_DIR") or (data_dir / "outbox")).resolve(),
+    )

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, engine and migrations. Only translates; holds no clinical logic."""

@@ -1,0 +1,1 @@
+"""Web layer: FastAPI app factory, server-rendered pages and the JSON API. Translates only."""

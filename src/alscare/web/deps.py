@@ -1,0 +1,127 @@
+"""Request dependencies: the database session, the signed-in user, CSRF checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from alscare.security.tokens import csrf_token, csrf_valid, new_token, token_digest
+from alscare.storage.models import User, WebSession
+from alscare.web.context import AppContext
+
+
+def app_context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A session per request. Handlers commit explicitly; anything uncommitted is rolled back."""
+    with app_context(request).sessions() as db:
+        yield db
+
+
+Db = Annotated[Session, Depends(get_db)]
+Ctx = Annotated[AppContext, Depends(app_context)]
+
+
+def now(request: Request) -> datetime:
+    return app_context(request).clock()
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _session_row(db: Session, request: Request) -> WebSession | None:
+    token: str = request.state.session_token
+    row = db.execute(select(WebSession).where(WebSession.token_digest == token_digest(token))).scalar_one_or_none()
+    if row is None or row.expires_at <= now(request):
+        return None
+    return row
+
+
+def optional_user(request: Request, db: Db) -> User | None:
+    row = _session_row(db, request)
+    if row is None or row.user_id is None:
+        return None
+    user = db.get(User, row.user_id)
+    return user if user is not None and user.is_active else None
+
+
+def pending_user(request: Request, db: Session) -> User | None:
+    """The user who passed the password but still owes the second factor."""
+    row = _session_row(db, request)
+    if row is None or row.pending_user_id is None:
+        return None
+    return db.get(User, row.pending_user_id)
+
+
+class SignInRequired(Exception):
+    """Raised by page dependencies; the app turns it into a redirect to the sign-in page."""
+
+
+def page_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise SignInRequired()
+    return user
+
+
+def api_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise HTTPException(status_code=401, detail="Sign in first.")
+    return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+ApiUser = Annotated[User, Depends(api_user)]
+
+
+def csrf_for(request: Request) -> str:
+    return csrf_token(app_context(request).settings.secret_key, request.state.session_token)
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    if not submitted or not csrf_valid(
+        app_context(request).settings.secret_key, request.state.session_token, submitted
+    ):
+        raise HTTPException(status_code=403, detail="The form expired. Go back, reload the page and try again.")
+
+
+def api_csrf(request: Request) -> None:
+    """Unsafe API calls authenticated by the session cookie must echo the CSRF token in a header."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    check_csrf(request, request.headers.get("x-csrf-token"))
+
+
+def start_session(db: Session, request: Request, *, user_id: int | None, pending_user_id: int | None) -> None:
+    """Rotate the cookie and bind the new token to the user (or to a pending second factor)."""
+    end_session(db, request)
+    token = new_token()
+    ctx = app_context(request)
+    from datetime import timedelta
+
+    db.add(
+        WebSession(
+            token_digest=token_digest(token),
+            user_id=user_id,
+            pending_user_id=pending_user_id,
+            created_at=ctx.clock(),
+            expires_at=ctx.clock() + timedelta(hours=ctx.settings.session_hours),
+        )
+    )
+    request.state.session_token = token
+    request.state.rotate_session_to = token
+
+
+def end_session(db: Session, request: Request) -> None:
+    db.execute(delete(WebSession).where(WebSession.token_digest == token_digest(request.state.session_token)))
+    token = new_token()
+    request.state.session_token = token
+    request.state.rotate_session_to = token

@@ -1,0 +1,1 @@
+"""Server-rendered pages. Handlers parse the form, call one action, commit, and render or redirect."""

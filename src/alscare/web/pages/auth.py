@@ -1,0 +1,313 @@
+"""Signing in and out, second factor, self sign-up, password reset, accepting an invitation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from alscare.access import GRANTABLE_SCOPES, SCOPE_LABELS
+from alscare.actions import accounts
+from alscare.actions.errors import InvalidInput, NotFound
+from alscare.web.deps import Db, client_ip, end_session, optional_user, pending_user, start_session
+from alscare.web.pages.forms import choices, optional_date, optional_number, read_form, text
+from alscare.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+SIGN_IN_FAILED = "The email or password is not right. Check them and try again."
+ONSET_REGION_OPTIONS = [
+    ("", "Not sure / prefer not to say"),
+    ("bulbar", "Speech or swallowing (bulbar)"),
+    ("upper_limb", "Arm or hand"),
+    ("lower_limb", "Leg or foot"),
+    ("respiratory", "Breathing"),
+    ("trunk", "Body (trunk)"),
+]
+SEX_OPTIONS = [("", "Prefer not to say"), ("female", "Female"), ("male", "Male"), ("other", "Other")]
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/")
+def start(request: Request, db: Db) -> Response:
+    if optional_user(request, db):
+        return _redirect("/home")
+    return render(request, "start.html", title="Welcome")
+
+
+@router.get("/signin")
+def signin_form(request: Request, db: Db) -> Response:
+    if optional_user(request, db):
+        return _redirect("/home")
+    return render(request, "signin.html", title="Sign in", email="")
+
+
+@router.post("/signin")
+async def signin(request: Request, db: Db) -> Response:
+    form = await read_form(request)
+    email = text(form, "email", max_length=254).lower()
+    password = form.get("password")
+    password = password if isinstance(password, str) else ""
+    ctx = request.app.state.ctx
+    now = ctx.clock()
+    keys = [f"account:{email}", f"ip:{client_ip(request)}"]
+    waits = [w for w in (ctx.throttle.check(k, now) for k in keys) if w]
+    if waits:
+        minutes = max(1, round(max(waits) / 60))
+        return render(
+            request,
+            "signin.html",
+            title="Sign in",
+            email=email,
+            status_code=429,
+            errors={"email": f"Too many attempts. Wait {minutes} minute(s), then try again."},
+        )
+    errors: dict[str, str] = {}
+    if not email:
+        errors["email"] = "Enter your email address."
+    if not password:
+        errors["password"] = "Enter your password."
+    if errors:
+        return render(request, "signin.html", title="Sign in", email=email, errors=errors)
+    result = accounts.authenticate(db, email=email, password=password)
+    if result is None:
+        for k in keys:
+            ctx.throttle.fail(k, now)
+        return render(request, "signin.html", title="Sign in", email=email, errors={"email": SIGN_IN_FAILED})
+    for k in keys:
+        ctx.throttle.succeed(k)
+    if result.needs_second_factor:
+        start_session(db, request, user_id=None, pending_user_id=result.user.id)
+        db.commit()
+        return _redirect("/signin/code")
+    if result.must_enrol_second_factor:
+        start_session(db, request, user_id=None, pending_user_id=result.user.id)
+        db.commit()
+        return _redirect("/account/two-factor")
+    start_session(db, request, user_id=result.user.id, pending_user_id=None)
+    db.commit()
+    return _redirect("/home")
+
+
+@router.get("/signin/code")
+def code_form(request: Request, db: Db) -> Response:
+    if pending_user(request, db) is None:
+        return _redirect("/signin")
+    return render(request, "signin_code.html", title="Enter your sign-in code")
+
+
+@router.post("/signin/code")
+async def code(request: Request, db: Db) -> Response:
+    form = await read_form(request)
+    user = pending_user(request, db)
+    if user is None:
+        return _redirect("/signin")
+    ctx = request.app.state.ctx
+    now = ctx.clock()
+    key = f"totp:{user.id}"
+    if ctx.throttle.check(key, now):
+        return render(
+            request,
+            "signin_code.html",
+            title="Enter your sign-in code",
+            status_code=429,
+            errors={"code": "Too many attempts. Wait a few minutes, then try again."},
+        )
+    if not accounts.check_second_factor(db, user=user, code=text(form, "code", max_length=20), now=now):
+        ctx.throttle.fail(key, now)
+        return render(
+            request,
+            "signin_code.html",
+            title="Enter your sign-in code",
+            errors={"code": "That code is not right. Enter the newest 6-digit code from your app."},
+        )
+    ctx.throttle.succeed(key)
+    start_session(db, request, user_id=user.id, pending_user_id=None)
+    db.commit()
+    return _redirect("/home")
+
+
+@router.post("/signout")
+async def signout(request: Request, db: Db) -> Response:
+    await read_form(request)
+    end_session(db, request)
+    db.commit()
+    return _redirect("/signin?signed_out=1")
+
+
+def _profile_from(form: object) -> accounts.PatientProfile:
+    from starlette.datastructures import FormData
+
+    assert isinstance(form, FormData)
+    return accounts.PatientProfile(
+        full_name=text(form, "full_name", max_length=200),
+        date_of_birth=optional_date(form, "date_of_birth"),
+        sex=text(form, "sex") or None,
+        height_cm=optional_number(form, "height_cm"),
+        onset_date=optional_date(form, "onset_date"),
+        onset_region=text(form, "onset_region") or None,
+        diagnosis_date=optional_date(form, "diagnosis_date"),
+        emergency_number=text(form, "emergency_number", max_length=20) or None,
+    )
+
+
+def _signup_page(request: Request, values: dict[str, str], errors: dict[str, str] | None = None) -> Response:
+    return render(
+        request,
+        "signup.html",
+        title="Create your account",
+        values=values,
+        errors=errors,
+        onset_regions=ONSET_REGION_OPTIONS,
+        sexes=SEX_OPTIONS,
+        default_emergency_number=request.app.state.ctx.settings.default_emergency_number,
+    )
+
+
+@router.get("/signup")
+def signup_form(request: Request) -> Response:
+    return _signup_page(request, {})
+
+
+@router.post("/signup")
+async def signup(request: Request, db: Db) -> Response:
+    form = await read_form(request)
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("password", "csrf_token")}
+    ctx = request.app.state.ctx
+    try:
+        user = accounts.sign_up_patient(
+            db,
+            email=text(form, "email", max_length=254),
+            password=str(form.get("password") or ""),
+            profile=_profile_from(form),
+            default_emergency_number=ctx.settings.default_emergency_number,
+            now=ctx.clock(),
+        )
+    except InvalidInput as e:
+        db.rollback()
+        return _signup_page(request, values, {e.field: e.message})
+    start_session(db, request, user_id=user.id, pending_user_id=None)
+    db.commit()
+    return _redirect("/home?welcome=1")
+
+
+@router.get("/password/forgot")
+def forgot_form(request: Request) -> Response:
+    return render(request, "password_forgot.html", title="Reset your password")
+
+
+@router.post("/password/forgot")
+async def forgot(request: Request, db: Db) -> Response:
+    form = await read_form(request)
+    email = text(form, "email", max_length=254)
+    if not email:
+        return render(
+            request,
+            "password_forgot.html",
+            title="Reset your password",
+            errors={"email": "Enter the email address you sign in with."},
+        )
+    ctx = request.app.state.ctx
+    found = accounts.request_password_reset(db, email=email, now=ctx.clock())
+    db.commit()
+    if found is not None:
+        user, token = found
+        ctx.mailer.send(
+            to=user.email,
+            subject="Reset your alscare password",
+            body=(
+                f"Someone asked to reset the password for this alscare account.\n\n"
+                f"To choose a new password, open this link within one hour:\n"
+                f"{ctx.settings.base_url}/password/reset/{token}\n\n"
+                f"If it was not you, ignore this email; your password stays the same.\n"
+            ),
+        )
+    # The same answer either way, so the page does not reveal who has an account.
+    return render(request, "password_forgot.html", title="Check your email", sent=True)
+
+
+@router.get("/password/reset/{token}")
+def reset_form(request: Request, token: str) -> Response:
+    return render(request, "password_reset.html", title="Choose a new password", token=token)
+
+
+@router.post("/password/reset/{token}")
+async def reset(request: Request, token: str, db: Db) -> Response:
+    form = await read_form(request)
+    password = str(form.get("password") or "")
+    try:
+        accounts.reset_password(db, token=token, new_password=password, now=request.app.state.ctx.clock())
+    except InvalidInput as e:
+        db.rollback()
+        return render(
+            request, "password_reset.html", title="Choose a new password", token=token, errors={"password": e.message}
+        )
+    db.commit()
+    return _redirect("/signin?reset=1")
+
+
+def _invite_page(
+    request: Request,
+    inv: object,
+    token: str,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    checked: list[str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "invitation_accept.html",
+        title="Accept your invitation",
+        invitation=inv,
+        token=token,
+        values=values,
+        errors=errors,
+        checked=checked or [],
+        scope_options=[(s.value, SCOPE_LABELS[s]) for s in GRANTABLE_SCOPES if s.value != "proxy"],
+        onset_regions=ONSET_REGION_OPTIONS,
+        sexes=SEX_OPTIONS,
+    )
+
+
+@router.get("/invite/{token}")
+def invitation_form(request: Request, token: str, db: Db) -> Response:
+    inv = accounts.find_invitation(db, token=token, now=request.app.state.ctx.clock())
+    return _invite_page(request, inv, token, {})
+
+
+@router.post("/invite/{token}")
+async def accept_invitation(request: Request, token: str, db: Db) -> Response:
+    form = await read_form(request)
+    ctx = request.app.state.ctx
+    inv = accounts.find_invitation(db, token=token, now=ctx.clock())
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("password", "csrf_token")}
+    share = choices(form, "share_with_clinic")
+    try:
+        profile = _profile_from(form) if inv.role == "patient" else None
+        if profile is not None and not profile.full_name:
+            profile = accounts.PatientProfile(**{**profile.__dict__, "full_name": text(form, "display_name")})
+        user = accounts.accept_invitation(
+            db,
+            token=token,
+            display_name=text(form, "display_name", max_length=200),
+            password=str(form.get("password") or ""),
+            now=ctx.clock(),
+            default_emergency_number=ctx.settings.default_emergency_number,
+            profile=profile,
+            share_with_clinic=share,
+        )
+    except InvalidInput as e:
+        db.rollback()
+        inv = accounts.find_invitation(db, token=token, now=ctx.clock())
+        return _invite_page(request, inv, token, values, {e.field: e.message}, share)
+    except NotFound:
+        raise
+    if user.is_clinic_staff:
+        start_session(db, request, user_id=None, pending_user_id=user.id)
+        db.commit()
+        return _redirect("/account/two-factor")
+    start_session(db, request, user_id=user.id, pending_user_id=None)
+    db.commit()
+    return _redirect("/home?welcome=1")
