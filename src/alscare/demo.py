@@ -23,8 +23,6 @@ onset region) plus a little noise from ``random.Random(2026)``, so the same ``no
 data.
 """
 
-# The clinical core bans SQLAlchemy imports through ruff's TID251; this module belongs to the app layer.
-
 from __future__ import annotations
 
 import random

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alscare.access import Scope
-from alscare.actions.accounts import authenticate
+from alscare.actions.accounts import PatientProfile, authenticate, sign_up_patient
 from alscare.actions.audit import verify
 from alscare.actions.records import may
 from alscare.demo import DEMO_EMAILS, DEMO_PASSWORD, DemoLogin, seed_demo
@@ -102,9 +103,7 @@ def _patient(db: Session, email: str) -> Patient:
 
 
 def _row_counts(db: Session) -> dict[str, int]:
-    return {
-        t.name: db.execute(select(func.count()).select_from(t)).scalar_one() for t in Base.metadata.sorted_tables
-    }
+    return {t.name: db.execute(select(func.count()).select_from(t)).scalar_one() for t in Base.metadata.sorted_tables}
 
 
 # --- Who is there ------------------------------------------------------------------------------------------
@@ -118,7 +117,7 @@ def test_one_clinic_with_its_staff_and_the_people_and_family(db: Session) -> Non
     clinic = db.execute(select(Clinic)).scalar_one()
     assert clinic.name == "Riverside MND Clinic"
     assert clinic.phone and clinic.hours and clinic.email and clinic.address
-    roles = dict(db.execute(select(User.role, func.count()).group_by(User.role)).tuples().all())
+    roles = {role: n for role, n in db.execute(select(User.role, func.count()).group_by(User.role))}
     assert roles == {"admin": 1, "clinician": 2, "patient": 5, "caregiver": 2}
     staff = db.execute(select(User).where(User.role.in_(("admin", "clinician")))).scalars().all()
     assert {u.clinic_id for u in staff} == {clinic.id}
@@ -160,7 +159,7 @@ def test_each_person_has_6_to_24_months_of_valid_declining_history(db: Session) 
         assert all(0 <= r.total <= 48 and r.total == sum(r.answers.values()) for r in rows), email
         assert all(set(r.answers.values()) <= {0, 1, 2, 3, 4} and len(r.answers) == 12 for r in rows), email
         assert all(patient.onset_date is not None and patient.onset_date < r.assessed_on < NOW.date() for r in rows)
-        gaps = [(b.assessed_on - a.assessed_on).days for a, b in zip(rows, rows[1:], strict=False)]
+        gaps = [(b.assessed_on - a.assessed_on).days for a, b in pairwise(rows)]
         assert all(28 <= g <= 84 for g in gaps), email
         assert _slope(rows) < 0 and rows[-1].total < rows[0].total, email
 
@@ -180,9 +179,7 @@ def test_the_onset_region_is_the_most_affected_at_the_first_assessment(db: Sessi
         onset_region = _patient(db, email).onset_region
         assert onset_region is not None
         first = rows[0].answers
-        lost = {
-            region: sum(4 - first[i] for i in items if i in first) for region, items in ONSET_DOMAIN_ITEMS.items()
-        }
+        lost = {region: sum(4 - first[i] for i in items if i in first) for region, items in ONSET_DOMAIN_ITEMS.items()}
         others = max(v for region, v in lost.items() if region != onset_region)
         assert lost[onset_region] > others, (email, lost)
 
@@ -238,7 +235,7 @@ def test_family_grants_one_checkins_and_care_wishes_one_proxy(db: Session) -> No
         select(User.email, ConsentGrant.scope, ConsentGrant.patient_id)
         .join(User, ConsentGrant.grantee_user_id == User.id)
         .where(ConsentGrant.revoked_at.is_(None))
-    ).tuples()
+    )
     by_grantee: dict[str, set[tuple[str, int]]] = {}
     for email, scope, patient_id in user_grants:
         by_grantee.setdefault(email, set()).add((scope, patient_id))
@@ -284,6 +281,18 @@ def test_a_second_start_adds_nothing_and_the_same_now_gives_the_same_data(seeded
         original = {e: [(r.assessed_on, r.administration_mode, r.answers) for r in rows]
                     for e, rows in _history(db).items()}  # fmt: skip
     assert repeat == original
+
+
+def test_a_database_with_real_accounts_gets_no_demo(tmp_path: Path) -> None:
+    factory = _fresh_database(tmp_path)
+    with transaction(factory) as db:
+        sign_up_patient(db, email="someone@example.org", password="a real person's passphrase",
+                        profile=PatientProfile(full_name="Someone Real"), default_emergency_number="999",
+                        now=NOW)  # fmt: skip
+    assert _seed(factory) == []
+    with factory() as db:
+        counts = _row_counts(db)
+    assert (counts["users"], counts["clinics"], counts["alsfrs_assessments"]) == (1, 0, 0)
 
 
 def test_seeding_refuses_a_naive_time(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ chain never forks; the lock is held only to the end of the caller's transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +28,8 @@ def record_event(
     source_ip: str | None = None,
 ) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction."""
+    # Hash the time exactly as it will read back from the database: in UTC.
+    now = now.astimezone(UTC)
     head = db.execute(select(AuditHead).with_for_update()).scalar_one_or_none()
     if head is None:
         head = AuditHead(singleton=1, last_id=0, last_hash=GENESIS)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -204,6 +205,7 @@ class AlsfrsAssessment(Base):
     __table_args__ = (
         CheckConstraint("total BETWEEN 0 AND 48", name="total_range"),
         Index("ix_alsfrs_assessments_patient_date", "patient_id", "assessed_on"),
+        UniqueConstraint("patient_id", "client_id", name="uq_alsfrs_assessments_patient_client"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -214,6 +216,8 @@ class AlsfrsAssessment(Base):
     total: Mapped[int] = mapped_column(Integer)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The submitting form's own id: a retried submit finds the stored row instead of adding another.
+    client_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditEvent(Base):
@@ -264,15 +268,189 @@ class AuditHead(Base):
 
 
 __all__ = [
+    "Alert",
     "AlsfrsAssessment",
+    "AlsfrsDraft",
     "AuditEvent",
     "AuditHead",
     "Base",
+    "CheckIn",
+    "CheckInSchedule",
     "Clinic",
     "ConsentGrant",
     "Invitation",
+    "Message",
+    "Notification",
     "PasswordReset",
     "Patient",
     "User",
     "WebSession",
+    "WebhookEndpoint",
 ]
+
+
+# --- Check-ins, alerts, delivery, schedules, messages (issue 4) -------------------------------------------
+
+
+class CheckIn(Base):
+    """A symptom check-in, stored exactly once per ``client_id`` (the form's own id), with its triage."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "client_id", name="uq_check_ins_patient_client"),
+        CheckConstraint("tier IN ('routine','contact_team','emergency')", name="tier"),
+        Index("ix_check_ins_patient_submitted", "patient_id", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reporter: Mapped[str] = mapped_column(String(20))  # self, caregiver, clinician
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    body_map: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    weight_kg: Mapped[float | None]
+    fvc_percent: Mapped[float | None]
+    snip_cmh2o: Mapped[float | None]
+    spo2_percent: Mapped[float | None]
+    question: Mapped[str | None] = mapped_column(Text)
+    tier: Mapped[str] = mapped_column(String(20))
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+
+
+class AlsfrsDraft(Base):
+    """An ALSFRS-R self-report in progress: saved after every answer so it can be resumed."""
+
+    __tablename__ = "alsfrs_drafts"
+    __table_args__ = (UniqueConstraint("patient_id", "client_id", name="uq_alsfrs_drafts_patient_client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    administration_mode: Mapped[str] = mapped_column(String(30))
+    gastrostomy: Mapped[bool | None] = mapped_column(Boolean)
+    answers: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_assessment_id: Mapped[int | None] = mapped_column(ForeignKey("alsfrs_assessments.id"))
+
+
+class Alert(Base):
+    """Something the care team must look at: a triage result above routine, or a clinical prompt.
+
+    Life: open → acknowledged → resolved, each step with who and when. Unacknowledged alerts escalate.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        CheckConstraint("severity IN ('emergency','contact_team','prompt')", name="severity"),
+        CheckConstraint("status IN ('open','acknowledged','resolved')", name="status"),
+        UniqueConstraint("source", "source_id", name="uq_alerts_source"),
+        Index("ix_alerts_clinic_status", "clinic_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"))
+    source: Mapped[str] = mapped_column(String(30))  # check_in, prompt
+    source_id: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    patient: Mapped[Patient] = relationship()
+
+
+class WebhookEndpoint(Base):
+    """A clinic's own system that receives signed alert notifications."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Notification(Base):
+    """One message to deliver (an email or a webhook call), claimed by exactly one worker at a time.
+
+    A worker claims a row with a conditional UPDATE (status pending and due, or its claim expired); only the
+    worker whose UPDATE matched sends it. Retries back off; after the last attempt the row is ``failed``.
+    Carries no clinical details: the text says only that something needs attention, with a link.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending','sending','sent','failed')", name="status"),
+        UniqueConstraint("dedupe_key", name="uq_notifications_dedupe_key"),
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))  # alert, escalation, reminder, message
+    channel: Mapped[str] = mapped_column(String(20))  # email, webhook
+    target: Mapped[str] = mapped_column(String(500))  # email address, or webhook endpoint id
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CheckInSchedule(Base):
+    """How often a person's check-ins are due, and when they were last reminded."""
+
+    __tablename__ = "check_in_schedules"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "kind", name="uq_check_in_schedules_patient_kind"),
+        CheckConstraint("kind IN ('symptom_check_in','alsfrs_r')", name="kind"),
+        CheckConstraint("interval_days BETWEEN 1 AND 365", name="interval"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    interval_days: Mapped[int] = mapped_column(Integer)
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Message(Base):
+    """A secure message between a person with ALS (or their caregiver) and their clinic.
+
+    Each person has one conversation with their clinic; ``from_clinic`` says which side wrote. ``read_at``
+    is set when the other side first opens it.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_patient_created", "patient_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    from_clinic: Mapped[bool] = mapped_column(Boolean)
+    body: Mapped[str] = mapped_column(Text)
+    check_in_id: Mapped[int | None] = mapped_column(ForeignKey("check_ins.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    author: Mapped[User] = relationship()
