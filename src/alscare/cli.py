@@ -173,6 +173,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option(help="Seed demo data into an empty database and print the logins.")] = False,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Deliver notifications from a thread of this process.")
+    ] = True,
 ) -> None:
     """Start the web app: applies migrations first."""
     import uvicorn
@@ -202,7 +205,18 @@ def serve(
             extra = f"  two-step key: {login.totp_secret}" if login.totp_secret else ""
             typer.echo(f"  {login.role:<10} {login.email:<40} {login.name}{extra}")
         typer.echo("Mails (invitations, password resets) are written to " + str(settings.outbox_dir) + "\n")
-    uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="info", access_log=False)
+    delivery = None
+    if worker:
+        from alscare.delivery.worker import start_worker_thread
+
+        delivery = start_worker_thread(make_sessionmaker(engine), settings=settings)
+    try:
+        uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="info", access_log=False)
+    finally:
+        if delivery is not None:
+            thread, stop = delivery
+            stop.set()
+            thread.join(timeout=15)
 
 
 @audit_app.command("verify")
@@ -233,6 +247,40 @@ def migrate_db() -> None:
 
     migrate.upgrade(make_engine(load_settings().database_url))
     typer.echo("database is up to date")
+
+
+@app.command(name="worker")
+def worker_command(
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
+    worker_id: Annotated[
+        str | None, typer.Option("--worker-id", help="Name in claims (default: host:pid:random).")
+    ] = None,
+    poll_seconds: Annotated[float, typer.Option(help="Pause when nothing is due.")] = 2.0,
+) -> None:
+    """Deliver notifications (emails, webhooks), escalate unacknowledged alerts, send reminders.
+
+    ``serve`` runs one in a thread already; run more (``serve --no-worker`` plus workers) on a clinic network.
+    Stops cleanly on Ctrl-C or SIGTERM.
+    """
+    import signal
+    import threading
+
+    from alscare.delivery.worker import new_worker_id, run_once, run_worker
+    from alscare.settings import load_settings
+    from alscare.storage.db import make_engine, make_sessionmaker
+
+    settings = load_settings()
+    sessions = make_sessionmaker(make_engine(settings.database_url))
+    wid = worker_id or new_worker_id()
+    if once:
+        handled = run_once(sessions, settings=settings, worker_id=wid)
+        typer.echo(f"{handled} notification(s) handled")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _signum, _frame: stop.set())
+    typer.echo(f"delivery worker {wid} running; Ctrl-C to stop")
+    run_worker(sessions, settings=settings, worker_id=wid, stop=stop, poll_seconds=poll_seconds)
 
 
 def main() -> None:

@@ -56,6 +56,8 @@ class Settings:
     smtp: SmtpSettings | None = None
     session_hours: int = 12
     outbox_dir: Path = field(default=Path("outbox"))
+    # Open alerts nobody has acknowledged escalate after this many minutes (level n at (n + 1) times it).
+    alert_escalate_minutes: int = 30
 
     @property
     def default_emergency_number(self) -> str:
@@ -135,4 +137,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp=smtp,
         session_hours=_int(env, "ALSCARE_SESSION_HOURS", 12),
         outbox_dir=Path(env.get("ALSCARE_OUTBOX_DIR") or (data_dir / "outbox")).resolve(),
+        alert_escalate_minutes=_int(env, "ALSCARE_ALERT_ESCALATE_MINUTES", 30),
     )

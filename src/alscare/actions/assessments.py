@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alscare.access import Action, Scope
@@ -25,8 +26,13 @@ def record_alsfrs_assessment(
     administration_mode: str,
     now: datetime,
     source_ip: str | None = None,
+    client_id: str | None = None,
 ) -> AlsfrsAssessment:
-    """Validate and store one assessment; nothing is stored if any answer is refused."""
+    """Validate and store one assessment; nothing is stored if any answer is refused.
+
+    With ``client_id`` (the submitting form's own id) the call is idempotent: a retried or doubled submit
+    returns the row already stored for (patient, client_id) instead of adding another (decision 0001).
+    """
     patient = open_record(
         db,
         user=actor,
@@ -37,6 +43,12 @@ def record_alsfrs_assessment(
         resource="alsfrs_r",
         source_ip=source_ip,
     )
+    if client_id is not None:
+        if not 0 < len(client_id) <= 64:
+            raise InvalidInput("client_id", "The form's id must be 1 to 64 characters.")
+        stored = _by_client_id(db, patient_id=patient.id, client_id=client_id)
+        if stored is not None:
+            return stored
     assessment = Assessment.from_answers(answers)
     try:
         mode = AdministrationMode(administration_mode)
@@ -55,10 +67,26 @@ def record_alsfrs_assessment(
         total=assessment.total,
         recorded_by_id=actor.id,
         recorded_at=now,
+        client_id=client_id,
     )
-    db.add(row)
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(row)
+    except IntegrityError:
+        # A concurrent submit of the same form won the race: its row is the answer.
+        stored = _by_client_id(db, patient_id=patient.id, client_id=client_id) if client_id else None
+        if stored is None:
+            raise
+        return stored
     return row
+
+
+def _by_client_id(db: Session, *, patient_id: int, client_id: str) -> AlsfrsAssessment | None:
+    return db.execute(
+        select(AlsfrsAssessment).where(
+            AlsfrsAssessment.patient_id == patient_id, AlsfrsAssessment.client_id == client_id
+        )
+    ).scalar_one_or_none()
 
 
 def assessments_of(

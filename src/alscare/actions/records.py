@@ -8,6 +8,7 @@ nobody can probe which records exist.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,18 @@ from alscare.access import Action, ActiveGrant, Actor, RecordOwner, Scope, decid
 from alscare.actions.audit import record_event
 from alscare.actions.errors import NotFound
 from alscare.storage.models import ConsentGrant, Patient, User
+
+
+class RecordRefused(NotFound):
+    """``open_record`` said no (or there is no such record). Carries the audit event it wrote, so a caller that
+    rolls its transaction back can still keep the refusal on the audit trail (``keep_on_audit_trail``)."""
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        super().__init__("record not found")
+        self.event = event
+
+    def keep_on_audit_trail(self, db: Session) -> None:
+        record_event(db, **self.event)
 
 
 def actor_for(user: User) -> Actor:
@@ -56,17 +69,17 @@ def open_record(
     """Return the patient if ``user`` may ``action`` their ``scope``; audit the attempt either way."""
     patient = db.get(Patient, patient_id)
     allowed = patient is not None and may(db, user=user, patient=patient, scope=scope, action=action)
-    record_event(
-        db,
-        now=now,
-        actor_user_id=user.id,
-        patient_id=patient_id if patient is not None else None,
-        action=action.value if allowed else "denied",
-        resource=resource,
-        source_ip=source_ip,
-    )
+    event: dict[str, Any] = {
+        "now": now,
+        "actor_user_id": user.id,
+        "patient_id": patient_id if patient is not None else None,
+        "action": action.value if allowed else "denied",
+        "resource": resource,
+        "source_ip": source_ip,
+    }
+    record_event(db, **event)
     if not allowed or patient is None:
-        raise NotFound("record not found")
+        raise RecordRefused(event)
     return patient
 
 

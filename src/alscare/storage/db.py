@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout so concurrent writers wait."""
+    # Bound values are patient data: keep them out of SQL echo logs and database error messages.
+    kwargs.setdefault("hide_parameters", True)
     if database_url.startswith("sqlite"):
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 

@@ -57,11 +57,17 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
 
     from alscare.web.api import v1
-    from alscare.web.pages import account, auth, records
+    from alscare.web.pages import account, alerts, alsfrs, auth, checkins, messages, records, schedules, webhooks
 
     app.include_router(auth.router)
     app.include_router(account.router)
     app.include_router(records.router)
+    app.include_router(checkins.router)
+    app.include_router(alerts.router)
+    app.include_router(alsfrs.router)
+    app.include_router(schedules.router)
+    app.include_router(messages.router)
+    app.include_router(webhooks.router)
     app.include_router(v1.router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")

@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from alscare.actions.records import RecordRefused
 from alscare.security.tokens import csrf_token, csrf_valid, new_token, token_digest
 from alscare.storage.models import User, WebSession
 from alscare.web.context import AppContext
@@ -21,9 +22,16 @@ def app_context(request: Request) -> AppContext:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """A session per request. Handlers commit explicitly; anything uncommitted is rolled back."""
+    """A session per request. Handlers commit explicitly; anything uncommitted is rolled back — except that a
+    refused attempt to open a record stays on the audit trail even though the request fails."""
     with app_context(request).sessions() as db:
-        yield db
+        try:
+            yield db
+        except RecordRefused as refused:
+            db.rollback()
+            refused.keep_on_audit_trail(db)
+            db.commit()
+            raise
 
 
 Db = Annotated[Session, Depends(get_db)]

@@ -10,10 +10,10 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from alscare.access import GRANTABLE_SCOPES, Action, Scope
-from alscare.actions import accounts, consent
+from alscare.actions import accounts, alerts, checkins, consent, messages, schedules
 from alscare.actions.assessments import assessments_of, record_alsfrs_assessment
 from alscare.actions.audit import access_log
 from alscare.actions.records import open_record, visible_patients
@@ -27,6 +27,7 @@ ScopeName = Literal["checkins", "care_wishes", "medicines", "prognosis", "full_r
 assert set(ScopeName.__args__) == {s.value for s in GRANTABLE_SCOPES}  # type: ignore[attr-defined]
 
 ErrorResponses: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body could not be read (not UTF-8 text)"},
     401: {"description": "Not signed in"},
     403: {"description": "Missing or wrong CSRF token, or not allowed"},
     404: {"description": "No such record, or not shared with you"},
@@ -103,7 +104,8 @@ class AlsfrsIn(Strict):
 
     assessed_on: date
     administration_mode: Literal["clinician_in_person", "clinician_phone", "self_report", "caregiver"]
-    items: dict[str, int]
+    # Strict: pydantic would turn true, 3.0 or "3" into a score, which the clinical core refuses on purpose.
+    items: dict[str, StrictInt]
 
 
 class AlsfrsOut(BaseModel):
@@ -404,3 +406,380 @@ def invite(request: Request, body: InvitationIn, user: ApiUser, db: Db) -> Invit
         body=f"{user.display_name} invited you to join alscare.\n\nOpen this link within 7 days:\n{link}\n",
     )
     return InvitationOut(id=inv.id, email=inv.email, role=inv.role, expires_at=inv.expires_at, link=link)
+
+
+# --- Messages: the person's conversation with their clinic (scope: check-ins) ------------------------------
+
+
+class MessageIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"body": "Is it normal to feel more tired since the new tablets?"}]},
+    )
+
+    body: str = Field(description=f"1 to {messages.MAX_BODY_CHARS} characters after trimming.")
+
+
+class MessageOut(BaseModel):
+    id: int
+    patient_id: int
+    from_clinic: bool = Field(description="True when the clinic's staff wrote it; false for the person's side.")
+    author_id: int
+    author_name: str
+    body: str
+    check_in_id: int | None
+    created_at: datetime
+    read_at: datetime | None = Field(description="When the other side first opened it.")
+    status: Literal["sent", "read", "answered"]
+
+
+def _message_out(m: Any, thread: list[Any]) -> MessageOut:
+    return MessageOut(
+        id=m.id,
+        patient_id=m.patient_id,
+        from_clinic=m.from_clinic,
+        author_id=m.author_id,
+        author_name=m.author.display_name,
+        body=m.body,
+        check_in_id=m.check_in_id,
+        created_at=m.created_at,
+        read_at=m.read_at,
+        status=messages.message_status(m, thread),
+    )
+
+
+@router.get("/patients/{patient_id}/messages", response_model=list[MessageOut], responses=ErrorResponses)
+def list_messages(request: Request, patient_id: PatientId, user: ApiUser, db: Db) -> list[MessageOut]:
+    """The conversation with the clinic, oldest first. Reading marks the other side's messages read."""
+    thread = messages.thread(
+        db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
+    )
+    out = [_message_out(m, thread) for m in thread]
+    db.commit()
+    return out
+
+
+@router.post("/patients/{patient_id}/messages", response_model=MessageOut, status_code=201, responses=ErrorResponses)
+def add_message(request: Request, patient_id: PatientId, body: MessageIn, user: ApiUser, db: Db) -> MessageOut:
+    """Write to the clinic (or, for clinic staff, to the person). The other side gets an e-mail without content."""
+    ctx = request.app.state.ctx
+    m = messages.post_message(
+        db,
+        actor=user,
+        patient_id=patient_id,
+        body=body.body,
+        now=ctx.clock(),
+        source_ip=client_ip(request),
+        base_url=ctx.settings.base_url,
+    )
+    out = _message_out(m, [m])
+    db.commit()
+    return out
+
+
+# --- Check-in schedules (scope: check-ins) -----------------------------------------------------------------
+
+ScheduleKind = Literal["symptom_check_in", "alsfrs_r"]
+
+
+class ScheduleItemOut(BaseModel):
+    kind: ScheduleKind
+    interval_days: int = Field(description="Days between one and the next.")
+    last_done_at: datetime | None = Field(description="The newest check-in or ALSFRS-R; null if never.")
+    due_at: datetime
+    overdue: bool
+
+
+class ScheduleIn(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"interval_days": 14}]})
+
+    interval_days: StrictInt = Field(ge=schedules.INTERVAL_MIN, le=schedules.INTERVAL_MAX)
+
+
+def _schedule_out(item: schedules.DueItem) -> ScheduleItemOut:
+    return ScheduleItemOut(
+        kind=item.kind.value,
+        interval_days=item.interval_days,
+        last_done_at=item.last_done_at,
+        due_at=item.due_at,
+        overdue=item.overdue,
+    )
+
+
+@router.get("/patients/{patient_id}/schedule", response_model=list[ScheduleItemOut], responses=ErrorResponses)
+def get_schedule(request: Request, patient_id: PatientId, user: ApiUser, db: Db) -> list[ScheduleItemOut]:
+    """How often a symptom check-in and an ALSFRS-R are due, when each was last done and when it is next due."""
+    items = schedules.view_schedule(
+        db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
+    )
+    db.commit()
+    return [_schedule_out(i) for i in items]
+
+
+@router.put("/patients/{patient_id}/schedule/{kind}", response_model=ScheduleItemOut, responses=ErrorResponses)
+def put_schedule(
+    request: Request, patient_id: PatientId, kind: ScheduleKind, body: ScheduleIn, user: ApiUser, db: Db
+) -> ScheduleItemOut:
+    """Change how often ``kind`` is due (1-365 days)."""
+    item = schedules.set_schedule(
+        db,
+        actor=user,
+        patient_id=patient_id,
+        kind=kind,
+        interval_days=body.interval_days,
+        now=request.app.state.ctx.clock(),
+        source_ip=client_ip(request),
+    )
+    db.commit()
+    return _schedule_out(item)
+
+
+# --- Check-ins (scope: check-ins) and the clinic's alerts ----------------------------------------------------
+
+
+class CheckInIn(Strict):
+    """A symptom check-in. Every answer is optional: leave out what was not asked or not known."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,  # true/false must be booleans and numbers numbers: nothing is coerced
+        json_schema_extra={
+            "examples": [
+                {
+                    "client_id": "3f0c8f1e-5d0a-4a8e-9d8e-2b7c4e1a9f10",
+                    "cramps": True,
+                    "breathless_at_rest": False,
+                    "weight_kg": 68.5,
+                    "usual_weight_kg": 70,
+                    "body_map": {"left_arm": ["weakness", "cramps"]},
+                    "medicines": ["riluzole"],
+                }
+            ]
+        },
+    )
+
+    client_id: str = Field(
+        max_length=64,
+        description="A UUID the client makes when the form is opened. Sending the same one again returns the "
+        "stored check-in (200) instead of adding another (201).",
+    )
+    chest_pain_severe: bool | None = None
+    breathing_sudden_trouble: bool | None = None
+    choking_not_clearing: bool | None = None
+    breathless_at_rest: bool | None = None
+    blue_lips: bool | None = None
+    confused_or_drowsy: bool | None = None
+    ventilator_problem: bool | None = None
+    self_harm_thoughts: bool | None = None
+    fever: bool | None = None
+    chills: bool | None = None
+    cough: bool | None = None
+    weak_achy: bool | None = None
+    depressed_cannot_cope: bool | None = None
+    orthopnea: bool | None = None
+    morning_headache: bool | None = None
+    daytime_sleepiness: bool | None = None
+    choking_on_food: bool | None = None
+    cannot_take_food_fluids_meds: bool | None = None
+    fall: bool | None = None
+    weakness_new: bool | None = None
+    cramps: bool | None = None
+    stiffness: bool | None = None
+    twitching: bool | None = None
+    drooling: bool | None = None
+    slurred_speech: bool | None = None
+    fatigue: bool | None = None
+    headache_new: bool | None = None
+    vision_change: bool | None = None
+    back_pain_new: bool | None = None
+    weight_kg: float | None = Field(default=None, allow_inf_nan=False, description="More than 0, at most 400 kg.")
+    usual_weight_kg: float | None = Field(default=None, allow_inf_nan=False, description="More than 0, at most 400.")
+    fvc_percent: float | None = Field(default=None, allow_inf_nan=False, description="FVC, % predicted, 10-150.")
+    snip_cmh2o: float | None = Field(default=None, allow_inf_nan=False, description="SNIP, cmH2O, 0-200.")
+    spo2_percent: float | None = Field(default=None, allow_inf_nan=False, description="SpO2, %, 50-100.")
+    body_map: dict[str, list[str]] | None = Field(
+        default=None,
+        description=f"Region → symptoms. Regions: {', '.join(checkins.BODY_REGIONS)}. "
+        f"Symptoms: {', '.join(checkins.BODY_SYMPTOMS)}.",
+    )
+    medicines: list[str] | None = Field(default=None, description="Names of medicines taken (any brand).")
+    question: str | None = Field(default=None, description="For the care team; at most 4000 characters.")
+
+
+class ReasonOut(BaseModel):
+    rule: str
+    message: str
+    source: str
+
+
+class CheckInOut(BaseModel):
+    id: int
+    patient_id: int
+    client_id: str
+    reporter: Literal["self", "caregiver", "clinician"]
+    submitted_at: datetime
+    tier: Literal["routine", "contact_team", "emergency"]
+    reasons: list[ReasonOut] = Field(description="Every triage rule that fired, most urgent first.")
+    answers: dict[str, Any]
+    body_map: dict[str, list[str]]
+    weight_kg: float | None
+    fvc_percent: float | None
+    snip_cmh2o: float | None
+    spo2_percent: float | None
+    question: str | None
+
+
+class CheckInSubmitted(CheckInOut):
+    alert_ids: list[int] = Field(description="Alerts raised for the clinic (none if check-ins are not shared).")
+
+
+def _check_in_out(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "patient_id": row.patient_id,
+        "client_id": row.client_id,
+        "reporter": row.reporter,
+        "submitted_at": row.submitted_at,
+        "tier": row.tier,
+        "reasons": [ReasonOut(**r) for r in row.reasons],
+        "answers": row.answers,
+        "body_map": row.body_map,
+        "weight_kg": row.weight_kg,
+        "fvc_percent": row.fvc_percent,
+        "snip_cmh2o": row.snip_cmh2o,
+        "spo2_percent": row.spo2_percent,
+        "question": row.question,
+    }
+
+
+@router.post(
+    "/patients/{patient_id}/check-ins",
+    response_model=CheckInSubmitted,
+    status_code=201,
+    responses={**ErrorResponses, 200: {"description": "Already stored under this client_id: the same check-in"}},
+)
+def add_check_in(
+    request: Request, patient_id: PatientId, body: CheckInIn, response: Response, user: ApiUser, db: Db
+) -> CheckInSubmitted:
+    """Submit a check-in: triaged at once; alerts go to the clinic if check-ins are shared with it."""
+    ctx = request.app.state.ctx
+    outcome = checkins.record_check_in(
+        db,
+        actor=user,
+        patient_id=patient_id,
+        client_id=body.client_id,
+        data=body.model_dump(exclude_unset=True, exclude={"client_id"}),
+        now=ctx.clock(),
+        source_ip=client_ip(request),
+        base_url=ctx.settings.base_url,
+    )
+    out = CheckInSubmitted(**_check_in_out(outcome.check_in), alert_ids=[a.id for a in outcome.alerts])
+    db.commit()
+    response.status_code = 201 if outcome.created else 200
+    return out
+
+
+@router.get("/patients/{patient_id}/check-ins", response_model=list[CheckInOut], responses=ErrorResponses)
+def list_check_ins(request: Request, patient_id: PatientId, user: ApiUser, db: Db) -> list[CheckInOut]:
+    """The person's check-ins, newest first (at most 200)."""
+    rows = checkins.check_ins_of(
+        db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
+    )
+    out = [CheckInOut(**_check_in_out(r)) for r in rows]
+    db.commit()
+    return out
+
+
+AlertId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class AlertOut(BaseModel):
+    id: int
+    patient_id: int
+    patient_name: str
+    severity: Literal["emergency", "contact_team", "prompt"]
+    summary: str
+    source: str = Field(description="check_in or prompt")
+    source_id: str = Field(description="The check-in id (check_in), or '<check-in id>:<prompt id>' (prompt).")
+    status: Literal["open", "acknowledged", "resolved"]
+    created_at: datetime
+    age_seconds: int
+    acknowledged_by_id: int | None
+    acknowledged_at: datetime | None
+    resolved_by_id: int | None
+    resolved_at: datetime | None
+    note: str | None
+    escalation_level: int
+    escalated_at: datetime | None
+
+
+class AlertAcknowledgeIn(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "Phoning the person now."}]})
+
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class AlertResolveIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "Spoke to them; respiratory review booked."}]}
+    )
+
+    note: str = Field(max_length=4000, description="What was done. Required.")
+
+
+def _alert_out(view: alerts.AlertView) -> AlertOut:
+    a = view.alert
+    return AlertOut(
+        id=a.id,
+        patient_id=view.patient_id,
+        patient_name=view.patient_name,
+        severity=a.severity,  # type: ignore[arg-type]
+        summary=a.summary,
+        source=a.source,
+        source_id=a.source_id,
+        status=a.status,  # type: ignore[arg-type]
+        created_at=a.created_at,
+        age_seconds=int(view.age.total_seconds()),
+        acknowledged_by_id=a.acknowledged_by_id,
+        acknowledged_at=a.acknowledged_at,
+        resolved_by_id=a.resolved_by_id,
+        resolved_at=a.resolved_at,
+        note=a.note,
+        escalation_level=a.escalation_level,
+        escalated_at=a.escalated_at,
+    )
+
+
+@router.get("/alerts", response_model=list[AlertOut], responses=ErrorResponses)
+def list_alerts(request: Request, user: ApiUser, db: Db, include_resolved: bool = False) -> list[AlertOut]:
+    """Your clinic's alerts, most severe first, then oldest first. Clinicians only (others: 404)."""
+    views = alerts.alert_inbox(
+        db,
+        actor=user,
+        now=request.app.state.ctx.clock(),
+        include_resolved=include_resolved,
+        source_ip=client_ip(request),
+    )
+    out = [_alert_out(v) for v in views]
+    db.commit()
+    return out
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut, responses=ErrorResponses)
+def acknowledge_alert(request: Request, alert_id: AlertId, body: AlertAcknowledgeIn, user: ApiUser, db: Db) -> AlertOut:
+    """Say someone is dealing with an open alert (422 with loc status if it is not open)."""
+    now = request.app.state.ctx.clock()
+    alerts.acknowledge_alert(db, actor=user, alert_id=alert_id, now=now, note=body.note, source_ip=client_ip(request))
+    out = _alert_out(alerts.alert_detail(db, actor=user, alert_id=alert_id, now=now, source_ip=client_ip(request)))
+    db.commit()
+    return out
+
+
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut, responses=ErrorResponses)
+def resolve_alert(request: Request, alert_id: AlertId, body: AlertResolveIn, user: ApiUser, db: Db) -> AlertOut:
+    """Close an alert with a note of what was done (422 with loc status if it is already resolved)."""
+    now = request.app.state.ctx.clock()
+    alerts.resolve_alert(db, actor=user, alert_id=alert_id, now=now, note=body.note, source_ip=client_ip(request))
+    out = _alert_out(alerts.alert_detail(db, actor=user, alert_id=alert_id, now=now, source_ip=client_ip(request)))
+    db.commit()
+    return out

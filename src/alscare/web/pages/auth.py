@@ -266,6 +266,7 @@ def _invite_page(
         errors=errors,
         checked=checked or [],
         scope_options=[(s.value, SCOPE_LABELS[s]) for s in GRANTABLE_SCOPES if s.value != "proxy"],
+        scope_labels=SCOPE_LABELS,
         onset_regions=ONSET_REGION_OPTIONS,
         sexes=SEX_OPTIONS,
     )

@@ -1,0 +1,337 @@
+"""Check-in schedules: how often a symptom check-in and an ALSFRS-R are due, what is overdue, and reminders.
+
+A schedule is one row per person and kind (``check_in_schedules``); a person without a row has the default
+interval, and the row is created only when someone changes the interval or a reminder is recorded. An item
+is due ``interval_days`` after it was last done (the newest check-in's ``submitted_at``, or the newest
+ALSFRS-R's ``recorded_at``), or after the record was created if it was never done.
+
+Reminders go to the person's own e-mail through the outbox, at most one per due period (the outbox's
+``dedupe_key`` names the due date), and say only that something is due, with a link: no clinical details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from alscare.access import Action, Scope
+from alscare.actions.errors import InvalidInput, NotFound
+from alscare.actions.records import may, open_record
+from alscare.storage.models import AlsfrsAssessment, CheckIn, CheckInSchedule, ConsentGrant, Patient, User
+
+__all__ = [
+    "DEFAULT_INTERVAL_DAYS",
+    "INTERVAL_MAX",
+    "INTERVAL_MIN",
+    "DueItem",
+    "Kind",
+    "OverdueItem",
+    "due_status",
+    "form_path",
+    "overdue_for_clinic",
+    "send_due_reminders",
+    "set_schedule",
+    "view_schedule",
+]
+
+
+class Kind(StrEnum):
+    """What a schedule is for (the ``kind`` column)."""
+
+    SYMPTOM_CHECK_IN = "symptom_check_in"
+    ALSFRS_R = "alsfrs_r"
+
+
+# Our defaults, not from a guideline: a weekly symptom check-in catches new problems between clinic visits;
+# a four-weekly ALSFRS-R matches how often self-report is usually collected in remote-monitoring studies.
+DEFAULT_INTERVAL_DAYS: Final = {Kind.SYMPTOM_CHECK_IN: 7, Kind.ALSFRS_R: 28}
+INTERVAL_MIN: Final = 1
+INTERVAL_MAX: Final = 365  # as the table's check constraint
+
+RESOURCE: Final = "schedule"
+
+# Where each kind is filled in. The check-in form is another page's; keep this in step with its route.
+_FORM_PATHS: Final = {
+    Kind.SYMPTOM_CHECK_IN: "/patients/{patient_id}/check-in",
+    Kind.ALSFRS_R: "/patients/{patient_id}/alsfrs-r/new",
+}
+
+# The reminder says only that something is due (decision 0001, privacy): no names, symptoms or scores.
+REMINDER_SUBJECT: Final = "A reminder from alscare"
+REMINDER_WHAT: Final = {
+    Kind.SYMPTOM_CHECK_IN: "your regular check-in",
+    Kind.ALSFRS_R: "your questions about daily activities",
+}
+REMINDER_BODY: Final = (
+    "It is time for {what} in alscare.\n\n"
+    "Sign in to fill it in:\n{link}\n\n"
+    "You can change how often you are reminded here:\n{schedule_link}\n"
+)
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """When one kind of check-in was last done and when it is next due. Overdue once ``due_at`` has passed."""
+
+    kind: Kind
+    interval_days: int
+    last_done_at: datetime | None
+    due_at: datetime
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    """A person of the clinic whose check-in is overdue, and by how long."""
+
+    patient_id: int
+    full_name: str
+    kind: Kind
+    last_done_at: datetime | None
+    due_at: datetime
+    overdue_by: timedelta
+
+
+def form_path(kind: Kind, patient_id: int) -> str:
+    """The page where ``kind`` is filled in for this person."""
+    return _FORM_PATHS[kind].format(patient_id=patient_id)
+
+
+def _kind(value: str) -> Kind:
+    try:
+        return Kind(value)
+    except ValueError:
+        raise InvalidInput("kind", f"Choose one of: {', '.join(k.value for k in Kind)}.") from None
+
+
+def _interval(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not INTERVAL_MIN <= value <= INTERVAL_MAX:
+        raise InvalidInput(
+            "interval_days", f"Enter a whole number of days from {INTERVAL_MIN} to {INTERVAL_MAX}, got {value!r}."
+        )
+    return value
+
+
+# --- Reading -------------------------------------------------------------------------------------------
+
+
+def _rows(db: Session, patient_ids: Iterable[int] | None) -> dict[tuple[int, Kind], CheckInSchedule]:
+    query = select(CheckInSchedule)
+    if patient_ids is not None:
+        query = query.where(CheckInSchedule.patient_id.in_(list(patient_ids)))
+    return {(r.patient_id, Kind(r.kind)): r for r in db.execute(query).scalars()}
+
+
+def _last_done(db: Session, patient_ids: Iterable[int] | None) -> dict[tuple[int, Kind], datetime]:
+    ids = list(patient_ids) if patient_ids is not None else None
+    found: dict[tuple[int, Kind], datetime] = {}
+    for kind, column, pid in (
+        (Kind.SYMPTOM_CHECK_IN, CheckIn.submitted_at, CheckIn.patient_id),
+        (Kind.ALSFRS_R, AlsfrsAssessment.recorded_at, AlsfrsAssessment.patient_id),
+    ):
+        query = select(pid, func.max(column)).group_by(pid)
+        if ids is not None:
+            query = query.where(pid.in_(ids))
+        for patient_id, newest in db.execute(query):
+            if newest is not None:
+                found[(patient_id, kind)] = newest
+    return found
+
+
+def _statuses(
+    db: Session, patients: list[Patient], now: datetime, *, all_patients: bool = False
+) -> dict[int, list[DueItem]]:
+    """Due items for many people in three queries (the reminder loop runs every few seconds)."""
+    ids = None if all_patients else [p.id for p in patients]
+    rows = _rows(db, ids)
+    done = _last_done(db, ids)
+    result: dict[int, list[DueItem]] = {}
+    for patient in patients:
+        items = []
+        for kind in Kind:
+            row = rows.get((patient.id, kind))
+            interval = row.interval_days if row is not None else DEFAULT_INTERVAL_DAYS[kind]
+            last = done.get((patient.id, kind))
+            due_at = (last or patient.created_at) + timedelta(days=interval)
+            items.append(DueItem(kind, interval, last, due_at, overdue=now >= due_at))
+        result[patient.id] = items
+    return result
+
+
+def due_status(db: Session, *, patient_id: int, now: datetime) -> list[DueItem]:
+    """What is due for one person, one item per kind. Not audited: call ``view_schedule`` for a user."""
+    patient = db.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound("record not found")
+    return _statuses(db, [patient], now)[patient.id]
+
+
+def view_schedule(
+    db: Session, *, actor: User, patient_id: int, now: datetime, source_ip: str | None = None
+) -> list[DueItem]:
+    """``due_status`` for someone who may read the person's check-ins (audited)."""
+    patient = open_record(
+        db,
+        user=actor,
+        patient_id=patient_id,
+        scope=Scope.CHECKINS,
+        action=Action.READ,
+        now=now,
+        resource=RESOURCE,
+        source_ip=source_ip,
+    )
+    return _statuses(db, [patient], now)[patient.id]
+
+
+# --- Changing ------------------------------------------------------------------------------------------
+
+
+def _row_for(db: Session, patient_id: int, kind: Kind) -> CheckInSchedule:
+    """The schedule row, created with the default interval if there is none yet (race-safe)."""
+    query = select(CheckInSchedule).where(CheckInSchedule.patient_id == patient_id, CheckInSchedule.kind == kind)
+    row = db.execute(query).scalar_one_or_none()
+    if row is not None:
+        return row
+    row = CheckInSchedule(patient_id=patient_id, kind=kind.value, interval_days=DEFAULT_INTERVAL_DAYS[kind])
+    try:
+        with db.begin_nested():
+            db.add(row)
+    except IntegrityError:
+        return db.execute(query).scalar_one()
+    return row
+
+
+def set_schedule(
+    db: Session,
+    *,
+    actor: User,
+    patient_id: int,
+    kind: str,
+    interval_days: object,
+    now: datetime,
+    source_ip: str | None = None,
+) -> DueItem:
+    """Change how often ``kind`` is due for this person (1-365 days). Anyone who may add check-ins may."""
+    patient = open_record(
+        db,
+        user=actor,
+        patient_id=patient_id,
+        scope=Scope.CHECKINS,
+        action=Action.WRITE,
+        now=now,
+        resource=RESOURCE,
+        source_ip=source_ip,
+    )
+    which = _kind(kind)
+    days = _interval(interval_days)
+    row = _row_for(db, patient.id, which)
+    row.interval_days = days
+    db.flush()
+    return next(item for item in _statuses(db, [patient], now)[patient.id] if item.kind is which)
+
+
+# --- The clinic's view ---------------------------------------------------------------------------------
+
+
+def overdue_for_clinic(db: Session, *, actor: User, now: datetime, source_ip: str | None = None) -> list[OverdueItem]:
+    """People who share their check-ins with the actor's clinic and are overdue, longest overdue first.
+
+    For clinicians only (anyone else: ``NotFound``). Each person listed is an audited read of their schedule.
+    """
+    if actor.role != "clinician" or actor.clinic_id is None:
+        raise NotFound("page not found")
+    shared = select(ConsentGrant.patient_id).where(
+        ConsentGrant.grantee_clinic_id == actor.clinic_id, ConsentGrant.revoked_at.is_(None)
+    )
+    candidates = list(db.execute(select(Patient).where(Patient.id.in_(shared)).order_by(Patient.id)).scalars())
+    # The one policy decides which grants cover check-ins (check-ins, full record, proxy).
+    patients = [p for p in candidates if may(db, user=actor, patient=p, scope=Scope.CHECKINS)]
+    statuses = _statuses(db, patients, now)
+    found: list[OverdueItem] = []
+    for patient in patients:
+        late = [item for item in statuses[patient.id] if item.overdue]
+        if not late:
+            continue
+        open_record(
+            db,
+            user=actor,
+            patient_id=patient.id,
+            scope=Scope.CHECKINS,
+            action=Action.READ,
+            now=now,
+            resource=RESOURCE,
+            source_ip=source_ip,
+        )
+        found.extend(
+            OverdueItem(patient.id, patient.full_name, item.kind, item.last_done_at, item.due_at, now - item.due_at)
+            for item in late
+        )
+    found.sort(key=lambda o: (-o.overdue_by, o.full_name, o.kind.value))
+    return found
+
+
+# --- Reminders -----------------------------------------------------------------------------------------
+
+
+def _needs_reminder(item: DueItem, last_reminded_at: datetime | None, now: datetime) -> bool:
+    """Due, and not reminded yet in this due period nor within the last interval."""
+    if not item.overdue:
+        return False
+    if last_reminded_at is None:
+        return True
+    return last_reminded_at < item.due_at and now - last_reminded_at >= timedelta(days=item.interval_days)
+
+
+def send_due_reminders(db: Session, *, now: datetime, base_url: str) -> int:
+    """Queue one reminder e-mail to each person for each item that is due and not yet reminded about.
+
+    Only people with an active account of their own get one. Returns how many e-mails were queued. Runs in the
+    caller's transaction (the delivery worker commits); calling it again queues nothing new.
+    """
+    from alscare.delivery.outbox import enqueue_email  # written separately; imported when first needed
+
+    people = list(
+        db.execute(
+            select(Patient, User.email)
+            .join(User, Patient.user_id == User.id)
+            .where(User.is_active.is_(True))
+            .order_by(Patient.id)
+        )
+    )
+    if not people:
+        return 0
+    patients = [p for p, _ in people]
+    statuses = _statuses(db, patients, now, all_patients=True)
+    rows = _rows(db, None)
+    base = base_url.rstrip("/")
+    queued = 0
+    for patient, email in people:
+        for item in statuses[patient.id]:
+            row = rows.get((patient.id, item.kind))
+            if not _needs_reminder(item, row.last_reminded_at if row is not None else None, now):
+                continue
+            body = REMINDER_BODY.format(
+                what=REMINDER_WHAT[item.kind],
+                link=base + form_path(item.kind, patient.id),
+                schedule_link=f"{base}/patients/{patient.id}/schedule",
+            )
+            created = enqueue_email(
+                db,
+                kind="reminder",
+                to=email,
+                subject=REMINDER_SUBJECT,
+                body=body,
+                dedupe_key=f"reminder:{patient.id}:{item.kind.value}:{item.due_at.date().isoformat()}",
+                now=now,
+            )
+            queued += created is not None
+            (row or _row_for(db, patient.id, item.kind)).last_reminded_at = now
+    db.flush()
+    return queued

@@ -1,0 +1,242 @@
+"""The outbox: notifications written in the caller's transaction, delivered later by the worker.
+
+Call these inside the transaction that creates the alert (or reminder, or message): if that transaction
+rolls back, nothing is queued; if it commits, the worker will deliver. Every row has a unique
+``dedupe_key``; queuing the same thing again inserts nothing (``ON CONFLICT DO NOTHING``, so a duplicate
+never breaks the caller's transaction).
+
+The text carries no clinical details and no names: "An alert needs attention in alscare" and a link
+that needs signing in. Webhooks add the alert's severity (what a clinic system routes on) and ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from alscare.storage.models import Alert, Notification, User, WebhookEndpoint
+
+DEFAULT_BASE_URL: Final = "http://127.0.0.1:8000"
+
+ALERT_SUBJECT: Final = "An alert needs attention in alscare"
+ALERT_BODY: Final = (
+    "An alert needs attention in alscare.\n\n"
+    "Sign in to see it:\n{url}\n\n"
+    "This email holds no clinical details on purpose. You get it because you are on the care team."
+)
+ESCALATION_SUBJECT: Final = "An alert is still waiting for attention in alscare"
+ESCALATION_BODY: Final = (
+    "An alert in alscare has not been acknowledged yet.\n\n"
+    "Sign in to see it:\n{url}\n\n"
+    "This email holds no clinical details on purpose. You get it because you are on the care team "
+    "or run the clinic."
+)
+
+EVENT_ALERT_RAISED: Final = "alert.raised"
+EVENT_ALERT_ESCALATED: Final = "alert.escalated"
+
+_DEDUPE_KEY_MAX: Final = 200  # the column's length
+
+
+def enqueue_alert_notifications(
+    db: Session, *, alert: Alert, now: datetime, base_url: str = DEFAULT_BASE_URL
+) -> list[Notification]:
+    """Queue the notifications for a new alert: an email to each active clinician of the alert's clinic and a
+    call to each of the clinic's active webhook endpoints. Returns the rows created now (none if already queued,
+    or if the alert has no clinic)."""
+    return _enqueue_for_alert(
+        db,
+        alert=alert,
+        now=now,
+        base_url=base_url,
+        kind="alert",
+        key_prefix=f"alert:{_flushed_id(db, alert)}",
+        roles=("clinician",),
+        subject=ALERT_SUBJECT,
+        body=ALERT_BODY,
+        event=EVENT_ALERT_RAISED,
+        extra={},
+    )
+
+
+def enqueue_escalation_notifications(
+    db: Session, *, alert: Alert, now: datetime, base_url: str = DEFAULT_BASE_URL
+) -> list[Notification]:
+    """Queue the notifications for an alert that was not acknowledged in time: the clinic's active clinicians
+    and administrators by email, and its webhooks. Keyed by ``alert.escalation_level``: raise the level
+    first, then call this once per level."""
+    return _enqueue_for_alert(
+        db,
+        alert=alert,
+        now=now,
+        base_url=base_url,
+        kind="escalation",
+        key_prefix=f"escalation:{_flushed_id(db, alert)}:{alert.escalation_level}",
+        roles=("clinician", "admin"),
+        subject=ESCALATION_SUBJECT,
+        body=ESCALATION_BODY,
+        event=EVENT_ALERT_ESCALATED,
+        extra={"escalation_level": alert.escalation_level},
+    )
+
+
+def enqueue_email(
+    db: Session, *, kind: str, to: str, subject: str, body: str, dedupe_key: str, now: datetime
+) -> Notification | None:
+    """Queue one email (reminders, message notifications). Returns the new row, or None if ``dedupe_key``
+    was queued before. The caller makes sure ``subject`` and ``body`` hold no clinical details."""
+    return _insert(
+        db,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        channel="email",
+        target=to,
+        subject=subject,
+        body=body,
+        alert_id=None,
+        now=now,
+    )
+
+
+def alert_url(base_url: str, alert_id: int) -> str:
+    return f"{base_url.rstrip('/')}/clinic/alerts/{alert_id}"
+
+
+def _flushed_id(db: Session, alert: Alert) -> int:
+    """The alert's id, flushing first if the caller has only just added it."""
+    if alert.id is None:
+        db.flush()
+    return alert.id
+
+
+def _enqueue_for_alert(
+    db: Session,
+    *,
+    alert: Alert,
+    now: datetime,
+    base_url: str,
+    kind: str,
+    key_prefix: str,
+    roles: tuple[str, ...],
+    subject: str,
+    body: str,
+    event: str,
+    extra: dict[str, Any],
+) -> list[Notification]:
+    if alert.clinic_id is None:
+        return []
+    url = alert_url(base_url, alert.id)
+    created: list[Notification] = []
+    for address in _staff_emails(db, clinic_id=alert.clinic_id, roles=roles):
+        row = _insert(
+            db,
+            dedupe_key=_dedupe_key(key_prefix, "email", address),
+            kind=kind,
+            channel="email",
+            target=address,
+            subject=subject,
+            body=body.format(url=url),
+            alert_id=alert.id,
+            now=now,
+        )
+        if row is not None:
+            created.append(row)
+    payload = json.dumps(
+        {
+            "event": event,
+            "alert_id": alert.id,
+            "severity": alert.severity,
+            "clinic_id": alert.clinic_id,
+            "created_at": alert.created_at.isoformat(),
+            "url": url,
+            **extra,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    for endpoint_id in _active_endpoint_ids(db, clinic_id=alert.clinic_id):
+        row = _insert(
+            db,
+            dedupe_key=_dedupe_key(key_prefix, "webhook", str(endpoint_id)),
+            kind=kind,
+            channel="webhook",
+            target=str(endpoint_id),
+            subject=event,  # a webhook's "subject" is its event name, sent as X-Alscare-Event
+            body=payload,
+            alert_id=alert.id,
+            now=now,
+        )
+        if row is not None:
+            created.append(row)
+    return created
+
+
+def _staff_emails(db: Session, *, clinic_id: int, roles: tuple[str, ...]) -> list[str]:
+    return list(
+        db.execute(
+            select(User.email)
+            .where(User.clinic_id == clinic_id, User.role.in_(roles), User.is_active.is_(True))
+            .order_by(User.id)
+        ).scalars()
+    )
+
+
+def _active_endpoint_ids(db: Session, *, clinic_id: int) -> list[int]:
+    return list(
+        db.execute(
+            select(WebhookEndpoint.id)
+            .where(WebhookEndpoint.clinic_id == clinic_id, WebhookEndpoint.active.is_(True))
+            .order_by(WebhookEndpoint.id)
+        ).scalars()
+    )
+
+
+def _dedupe_key(prefix: str, channel: str, target: str) -> str:
+    key = f"{prefix}:{channel}:{target}"
+    if len(key) <= _DEDUPE_KEY_MAX:
+        return key
+    # A very long email address: keep the key within the column, still unique per target.
+    return f"{prefix}:{channel}:sha256:{hashlib.sha256(target.encode()).hexdigest()}"
+
+
+def _insert(
+    db: Session,
+    *,
+    dedupe_key: str,
+    kind: str,
+    channel: str,
+    target: str,
+    subject: str,
+    body: str,
+    alert_id: int | None,
+    now: datetime,
+) -> Notification | None:
+    if len(dedupe_key) > _DEDUPE_KEY_MAX:
+        raise ValueError(f"dedupe_key longer than {_DEDUPE_KEY_MAX} characters")
+    values = {
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "channel": channel,
+        "target": target,
+        "subject": subject,
+        "body": body,
+        "alert_id": alert_id,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(Notification)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Notification.dedupe_key])
+        .returning(Notification)
+    )
+    return db.execute(stmt, execution_options={"populate_existing": True}).scalars().one_or_none()

@@ -1,0 +1,398 @@
+"""The delivery worker: claim one due notification, send it, record what happened; repeat.
+
+Claiming is healthchecks' conditional update. A worker picks a candidate id (pending and due, or ``sending``
+with an expired claim — its worker died), then runs
+
+    UPDATE notifications SET status='sending', claimed_by=:me, claimed_until=:now+lease, attempts=attempts+1
+    WHERE id=:id AND (the same condition) RETURNING *
+
+and commits. The row comes back only if the UPDATE matched (rowcount 1); a worker that lost the race gets
+nothing and tries the next candidate. On SQLite every transaction holds the write lock from BEGIN, which
+serialises claims anyway; on PostgreSQL the candidate is picked ``FOR UPDATE SKIP LOCKED`` so workers do not
+queue behind each other, and the WHERE clause is re-checked after any wait.
+
+No transaction is open while a transport talks to the network. Outcomes: sent; transient error → pending
+again after 30 s · 2^(attempts−1) (at most 1 h), ``failed`` after ``MAX_ATTEMPTS``; permanent error →
+``failed`` at once. ``last_error`` keeps the error text, never content.
+
+Delivery is at least once: a worker that dies after sending but before recording it leaves a claim that
+expires, and the next worker sends again. Webhook receivers get ``X-Alscare-Delivery`` to drop repeats.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from alscare.delivery.transports import (
+    EmailTransport,
+    Envelope,
+    PermanentError,
+    TransientError,
+    Transport,
+    WebhookTransport,
+)
+from alscare.settings import Settings
+from alscare.storage.models import Notification, WebhookEndpoint
+
+log = logging.getLogger("alscare.delivery")
+
+MAX_ATTEMPTS: Final = 8
+BACKOFF_BASE: Final = timedelta(seconds=30)
+BACKOFF_CAP: Final = timedelta(hours=1)
+DEFAULT_LEASE: Final = timedelta(minutes=2)
+# Used when settings have no ``alert_escalate_minutes``.
+DEFAULT_ESCALATE_MINUTES: Final = 30
+# Notifications one cycle of ``run_worker`` delivers before it runs the periodic tasks again.
+BATCH: Final = 100
+_CLAIM_TRIES: Final = 5
+_ERROR_MAX: Final = 500  # notifications.last_error
+
+Outcome = Literal["sent", "pending", "failed", "lost"]
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after ``attempts`` tries: 30 s, 1 min, 2 min, … capped at 1 h."""
+    doublings = min(max(attempts - 1, 0), 20)  # 2^20 · 30 s is far past the cap already
+    return min(BACKOFF_BASE * (1 << doublings), BACKOFF_CAP)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"[-100:]
+
+
+@dataclass(frozen=True)
+class Transports:
+    """The transport for each channel."""
+
+    email: Transport
+    webhook: Transport
+
+    def for_channel(self, channel: str) -> Transport:
+        if channel == "email":
+            return self.email
+        if channel == "webhook":
+            return self.webhook
+        raise PermanentError(f"unknown channel {channel!r}")
+
+    def close(self) -> None:
+        """Release what the transports hold open (the webhook transport's connection pool)."""
+        for transport in {id(t): t for t in (self.email, self.webhook)}.values():
+            close = getattr(transport, "close", None)
+            if callable(close):
+                close()
+
+
+def transports_for(settings: Settings) -> Transports:
+    return Transports(email=EmailTransport(settings.smtp, settings.outbox_dir), webhook=WebhookTransport())
+
+
+# --- Claiming ---------------------------------------------------------------------------------------------
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(Notification.status == "pending", Notification.next_attempt_at <= now),
+        and_(Notification.status == "sending", Notification.claimed_until < now),
+    )
+
+
+def claim_next(db: Session, *, worker_id: str, now: datetime, lease: timedelta = DEFAULT_LEASE) -> Notification | None:
+    """Claim the most overdue notification for ``worker_id`` and commit; None when nothing is due."""
+    postgres = db.get_bind().dialect.name == "postgresql"
+    for _ in range(_CLAIM_TRIES):
+        pick = (
+            select(Notification.id)
+            .where(_claimable(now))
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(1)
+        )
+        if postgres:
+            pick = pick.with_for_update(skip_locked=True)
+        candidate = db.execute(pick).scalar_one_or_none()
+        if candidate is None:
+            db.commit()
+            return None
+        claim = (
+            update(Notification)
+            .where(Notification.id == candidate, _claimable(now))
+            .values(
+                status="sending",
+                claimed_by=worker_id,
+                claimed_until=now + lease,
+                attempts=Notification.attempts + 1,
+            )
+            .returning(Notification)
+        )
+        claimed = (
+            db.execute(claim, execution_options={"synchronize_session": False, "populate_existing": True})
+            .scalars()
+            .one_or_none()
+        )
+        db.commit()
+        if claimed is not None:
+            return claimed
+    return None
+
+
+# --- Delivering -------------------------------------------------------------------------------------------
+
+
+def _envelope(db: Session, n: Notification) -> Envelope:
+    if n.channel == "email":
+        return Envelope(notification_id=n.id, channel="email", to=n.target, subject=n.subject, body=n.body)
+    if n.channel == "webhook":
+        endpoint = db.get(WebhookEndpoint, int(n.target)) if n.target.isdigit() else None
+        if endpoint is None or not endpoint.active:
+            raise PermanentError("webhook endpoint removed or deactivated")
+        return Envelope(
+            notification_id=n.id,
+            channel="webhook",
+            to=endpoint.url,
+            subject=n.subject,
+            body=n.body,
+            secret=endpoint.secret,
+        )
+    raise PermanentError(f"unknown channel {n.channel!r}")
+
+
+def _error_text(e: BaseException) -> str:
+    text = str(e) or type(e).__name__
+    return text[:_ERROR_MAX]
+
+
+def deliver_one(db: Session, notification: Notification, *, transports: Transports, now: datetime) -> Outcome:
+    """Send a notification this worker has claimed and record the outcome (committed).
+
+    Returns ``sent``, ``pending`` (will retry), ``failed``, or ``lost`` when the claim expired and another
+    worker took the row over before a failure could be recorded.
+    """
+    n_id, attempts, holder = notification.id, notification.attempts, notification.claimed_by
+    error: Exception | None = None
+    try:
+        envelope = _envelope(db, notification)
+    except PermanentError as e:
+        error = e
+    db.commit()  # no transaction stays open while we talk to the network (on SQLite it holds the write lock)
+    if error is None:
+        try:
+            transports.for_channel(envelope.channel).send(envelope, now=now)
+        except (TransientError, PermanentError) as e:
+            error = e
+        except Exception as e:  # a bug in a transport: keep the row moving, retry like a transient error
+            log.warning(
+                "notification %s: unexpected %s from the %s transport", n_id, type(e).__name__, envelope.channel
+            )
+            error = TransientError(f"unexpected {type(e).__name__}")
+
+    row = Notification.id == n_id
+    if error is None:
+        # Success wins even if the claim was taken over meanwhile: the other worker's outcome then no longer
+        # matches, and nobody sends again.
+        values: dict[str, Any] = {"status": "sent", "sent_at": now, "claimed_by": None, "claimed_until": None}
+        where = and_(row, Notification.status.in_(("pending", "sending")))
+        outcome: Outcome = "sent"
+    else:
+        give_up = isinstance(error, PermanentError) or attempts >= MAX_ATTEMPTS
+        outcome = "failed" if give_up else "pending"
+        values = {"status": outcome, "last_error": _error_text(error), "claimed_by": None, "claimed_until": None}
+        if not give_up:
+            values["next_attempt_at"] = now + backoff(attempts)
+        where = and_(row, Notification.status == "sending", Notification.claimed_by == holder)
+    result = db.execute(
+        update(Notification).where(where).values(**values), execution_options={"synchronize_session": False}
+    )
+    db.commit()
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        log.warning("notification %s: claim lost before the outcome (%s) was recorded", n_id, outcome)
+        return "lost"
+    if outcome == "sent":
+        log.info("notification %s sent (attempt %s)", n_id, attempts)
+    else:
+        log.warning("notification %s %s after attempt %s: %s", n_id, outcome, attempts, type(error).__name__)
+    return outcome
+
+
+# --- Periodic tasks written elsewhere ---------------------------------------------------------------------
+
+
+def _optional_action(module: str, name: str) -> Callable[..., object] | None:
+    """``module.name`` if that module and function exist (they are written separately), else None."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name == module:
+            return None
+        raise
+    fn = getattr(mod, name, None)
+    return fn if callable(fn) else None
+
+
+def _accepts(fn: Callable[..., object], name: str) -> bool:
+    return name in inspect.signature(fn).parameters
+
+
+def run_periodic(sessions: sessionmaker[Session], *, settings: Settings, now: datetime) -> None:
+    """Escalate unacknowledged alerts and queue due check-in reminders, each in its own transaction, if those
+    actions exist. A failure is logged (its type only: no patient data in logs) and does not stop delivery."""
+    minutes = int(getattr(settings, "alert_escalate_minutes", DEFAULT_ESCALATE_MINUTES))
+    tasks: list[tuple[str, str, dict[str, Any]]] = [
+        ("alscare.actions.alerts", "escalate_unacknowledged", {"after": timedelta(minutes=minutes)}),
+        ("alscare.actions.schedules", "send_due_reminders", {}),
+    ]
+    for module, name, kwargs in tasks:
+        fn = _optional_action(module, name)
+        if fn is None:
+            continue
+        if _accepts(fn, "base_url"):
+            kwargs = {**kwargs, "base_url": settings.base_url}
+        try:
+            with sessions() as db:
+                fn(db, now=now, **kwargs)
+                db.commit()
+        except Exception as e:
+            log.error("%s.%s failed: %s", module, name, type(e).__name__)
+
+
+# --- Loops ------------------------------------------------------------------------------------------------
+
+
+def deliver_due(
+    sessions: sessionmaker[Session],
+    *,
+    worker_id: str,
+    transports: Transports,
+    clock: Clock = utc_now,
+    limit: int | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Claim and deliver due notifications until none is due (or ``limit``, or ``stop``). Returns how many."""
+    done = 0
+    while (limit is None or done < limit) and not (stop is not None and stop.is_set()):
+        with sessions() as db:
+            notification = claim_next(db, worker_id=worker_id, now=clock())
+            if notification is None:
+                break
+            deliver_one(db, notification, transports=transports, now=clock())
+        done += 1
+    return done
+
+
+def run_once(
+    sessions: sessionmaker[Session],
+    *,
+    settings: Settings,
+    worker_id: str,
+    transports: Transports | None = None,
+    clock: Clock = utc_now,
+    limit: int | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """One cycle: the periodic tasks, then deliver what is due. Returns how many notifications were handled."""
+    run_periodic(sessions, settings=settings, now=clock())
+    own = transports is None
+    transports = transports or transports_for(settings)
+    try:
+        return deliver_due(sessions, worker_id=worker_id, transports=transports, clock=clock, limit=limit, stop=stop)
+    finally:
+        if own:
+            transports.close()
+
+
+def run_worker(
+    sessions: sessionmaker[Session],
+    *,
+    settings: Settings,
+    worker_id: str,
+    stop: threading.Event,
+    poll_seconds: float = 2,
+    clock: Clock = utc_now,
+    transports: Transports | None = None,
+) -> None:
+    """Run cycles until ``stop`` is set; sleep ``poll_seconds`` whenever a cycle found the queue drained.
+
+    A failing cycle (say, the database is briefly unreachable) is logged and retried after the pause.
+    """
+    own = transports is None
+    transports = transports or transports_for(settings)
+    log.info("delivery worker %s started", worker_id)
+    try:
+        _loop(
+            sessions,
+            settings=settings,
+            worker_id=worker_id,
+            stop=stop,
+            poll_seconds=poll_seconds,
+            clock=clock,
+            transports=transports,
+        )
+    finally:
+        if own:
+            transports.close()
+    log.info("delivery worker %s stopped", worker_id)
+
+
+def _loop(
+    sessions: sessionmaker[Session],
+    *,
+    settings: Settings,
+    worker_id: str,
+    stop: threading.Event,
+    poll_seconds: float,
+    clock: Clock,
+    transports: Transports,
+) -> None:
+    while not stop.is_set():
+        try:
+            handled = run_once(
+                sessions,
+                settings=settings,
+                worker_id=worker_id,
+                transports=transports,
+                clock=clock,
+                limit=BATCH,
+                stop=stop,
+            )
+        except Exception as e:
+            log.error("delivery cycle failed: %s", type(e).__name__)
+            handled = 0
+        if handled < BATCH:
+            stop.wait(poll_seconds)
+
+
+def start_worker_thread(
+    sessions: sessionmaker[Session], *, settings: Settings, worker_id: str | None = None, poll_seconds: float = 2
+) -> tuple[threading.Thread, threading.Event]:
+    """The embedded default: the worker as a daemon thread of ``serve``. Set the event and join to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_worker,
+        kwargs={
+            "sessions": sessions,
+            "settings": settings,
+            "worker_id": worker_id or new_worker_id(),
+            "stop": stop,
+            "poll_seconds": poll_seconds,
+        },
+        name="alscare-delivery",
+        daemon=True,
+    )
+    thread.start()
+    return thread, stop

@@ -1,0 +1,99 @@
+"""The real app for the browser tests: ``alscare serve --demo`` in a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alscare.demo import DEMO_PASSWORD, DemoLogin, demo_logins
+from alscare.storage.db import make_engine, make_sessionmaker
+
+START_SECONDS = 90  # migrations and the demo's seeding happen before the server listens
+# Settings the developer's own environment may hold that would point the server elsewhere.
+_UNSET = ("ALSCARE_DATABASE_URL", "ALSCARE_COOKIE_SECURE", "ALSCARE_SMTP_HOST", "ALSCARE_OUTBOX_DIR")
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    data_dir: Path
+    logins: dict[str, DemoLogin]
+    password: str = DEMO_PASSWORD
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def secret_of(self, email: str) -> str:
+        """The demo staff member's two-step key, as an authenticator app holds it."""
+        secret = self.logins[email].totp_secret
+        assert secret, f"{email} has no two-step key in the demo"
+        return secret
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"alscare serve exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"alscare serve not healthy after {START_SECONDS}s:\n{log.read_text(errors='replace')}")
+
+
+@contextmanager
+def serve_demo(data_dir: Path) -> Iterator[Server]:
+    """Run the app with the demo data in ``data_dir`` (SQLite) until the block ends.
+
+    Cookies stay ``Secure`` (the default): Chromium counts http://127.0.0.1 as a secure context, so it keeps
+    and sends them back as it would over HTTPS.
+    """
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k not in _UNSET}
+    env |= {
+        "ALSCARE_DATA_DIR": str(data_dir),
+        "ALSCARE_BASE_URL": base_url,
+        "ALSCARE_SECRET_KEY": "e2e-only-secret-key-" + "x" * 32,
+    }
+    log = data_dir / "server.log"
+    alscare = Path(sys.executable).with_name("alscare")
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(alscare), "serve", "--host", "127.0.0.1", "--port", str(port), "--demo"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_healthy(base_url + "/healthz", proc, log)
+        engine = make_engine(f"sqlite:///{data_dir / 'alscare.db'}")
+        with make_sessionmaker(engine)() as db:
+            logins = {login.email: login for login in demo_logins(db)}
+        engine.dispose()
+        yield Server(base_url=base_url, data_dir=data_dir, logins=logins)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)

@@ -1,0 +1,577 @@
+"""Delivery end to end, against real servers on 127.0.0.1: an SMTP server (aiosmtpd) and a webhook receiver
+(``http.server`` in a thread) that checks signatures the way a clinic's system would.
+
+The worker runs in the test's thread with a fixed clock, so retries and back-off are checked to the second.
+Setup and reads use short transactions: on SQLite an open transaction holds the write lock.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alscare.delivery.outbox import (
+    enqueue_alert_notifications,
+    enqueue_email,
+    enqueue_escalation_notifications,
+)
+from alscare.delivery.transports import EmailTransport, WebhookTransport, verify_webhook_signature
+from alscare.delivery.worker import (
+    MAX_ATTEMPTS,
+    Transports,
+    claim_next,
+    deliver_due,
+    deliver_one,
+    run_once,
+)
+from alscare.settings import Settings, SmtpSettings
+from alscare.storage.db import make_sessionmaker, transaction
+from alscare.storage.models import Alert, Clinic, Notification, Patient, User, WebhookEndpoint
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+BASE_URL = "https://testserver"
+PATIENT_NAME = "Zebedee Quillfeather"
+SUMMARY = "Choking on food and breathless at night"
+SYMPTOM_WORDS = ("choking", "breath", "food", "night", "emergency", "swallow")
+WEBHOOK_SECRET = "whsec-receiver-secret-0123456789"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- A real SMTP server ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SmtpSink:
+    """Records messages; answers RCPT for ``refuse`` with 550 and for ``busy`` with 451."""
+
+    refuse: set[str] = field(default_factory=set)
+    busy: set[str] = field(default_factory=set)
+    messages: list[EmailMessage] = field(default_factory=list)
+    port: int = 0
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        if address in self.busy:
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        self.messages.append(msg)
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink(port=_free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+# --- A real webhook receiver -------------------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    headers: dict[str, str]
+    body: bytes
+    signature_ok: bool
+
+
+@dataclass
+class Receiver:
+    """Answers with ``script`` statuses in order (then 200) and checks each call's signature at ``now``."""
+
+    url: str
+    script: list[int] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    now: datetime = NOW
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            ok = verify_webhook_signature(
+                WEBHOOK_SECRET, self.headers.get("X-Alscare-Signature", ""), body, now=state.now
+            )
+            state.calls.append(Call(dict(self.headers.items()), body, ok))
+            status = state.script.pop(0) if state.script else 200
+            if not ok:
+                status = 401
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/alscare-hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- The clinic, its people, one alert ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    alert_id: int
+    clinic_id: int
+    clinicians: tuple[str, ...]  # active clinicians of the alert's clinic
+    admin: str
+    endpoint_id: int | None
+
+
+def _user(db: Session, email: str, role: str, clinic_id: int | None, active: bool = True) -> None:
+    db.add(
+        User(
+            email=email,
+            display_name=email.split("@")[0].title(),
+            role=role,
+            password_hash="x",
+            clinic_id=clinic_id,
+            is_active=active,
+            created_at=NOW,
+        )
+    )
+
+
+def make_world(
+    sessions: sessionmaker[Session], *, webhook_url: str | None = None, severity: str = "emergency"
+) -> World:
+    with transaction(sessions) as db:
+        clinic = Clinic(name="Northgate MND Clinic", phone="0113 496 0000", hours="9-5", created_at=NOW)
+        other = Clinic(name="Southport Clinic", phone="0151 496 0000", hours="9-5", created_at=NOW)
+        db.add_all([clinic, other])
+        db.flush()
+        _user(db, "ines@northgate.example", "clinician", clinic.id)
+        _user(db, "omar@northgate.example", "clinician", clinic.id)
+        _user(db, "gone@northgate.example", "clinician", clinic.id, active=False)
+        _user(db, "admin@northgate.example", "admin", clinic.id)
+        _user(db, "elsewhere@southport.example", "clinician", other.id)
+        patient = Patient(full_name=PATIENT_NAME, emergency_number="999", clinic_id=clinic.id, created_at=NOW)
+        db.add(patient)
+        db.flush()
+        endpoint_id = None
+        if webhook_url:
+            endpoint = WebhookEndpoint(
+                clinic_id=clinic.id, url=webhook_url, secret=WEBHOOK_SECRET, active=True, created_at=NOW
+            )
+            db.add(endpoint)
+            db.add(
+                WebhookEndpoint(clinic_id=other.id, url=webhook_url + "/other", secret="s", active=True, created_at=NOW)
+            )
+            db.add(WebhookEndpoint(clinic_id=clinic.id, url=webhook_url, secret="s", active=False, created_at=NOW))
+            db.flush()
+            endpoint_id = endpoint.id
+        alert = Alert(
+            patient_id=patient.id,
+            clinic_id=clinic.id,
+            source="check_in",
+            source_id="c-1",
+            severity=severity,
+            summary=SUMMARY,
+            status="open",
+            created_at=NOW,
+        )
+        db.add(alert)
+        db.flush()
+        enqueue_alert_notifications(db, alert=alert, now=NOW, base_url=BASE_URL)
+        return World(
+            alert.id,
+            clinic.id,
+            ("ines@northgate.example", "omar@northgate.example"),
+            "admin@northgate.example",
+            endpoint_id,
+        )
+
+
+def notifications(sessions: sessionmaker[Session], **where: Any) -> list[Notification]:
+    with sessions() as db:
+        rows = list(db.execute(select(Notification).filter_by(**where).order_by(Notification.id)).scalars())
+        db.commit()
+        return rows
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_sessionmaker(engine)
+
+
+def smtp_transports(smtp_port: int, tmp_path: Path) -> Transports:
+    return Transports(
+        email=EmailTransport(
+            SmtpSettings(host="127.0.0.1", port=smtp_port, starttls=False, sender="alscare@test.example"),
+            tmp_path / "outbox-unused",
+        ),
+        webhook=WebhookTransport(timeout=5),
+    )
+
+
+def at(moment: datetime) -> Any:
+    return lambda: moment
+
+
+# --- Tests -------------------------------------------------------------------------------------------------
+
+
+def test_alert_reaches_clinicians_by_email_and_the_clinic_by_signed_webhook_without_clinical_details(
+    sessions: sessionmaker[Session], smtp: SmtpSink, receiver: Receiver, tmp_path: Path
+) -> None:
+    world = make_world(sessions, webhook_url=receiver.url)
+
+    handled = deliver_due(sessions, worker_id="w1", transports=smtp_transports(smtp.port, tmp_path), clock=at(NOW))
+
+    assert handled == 3  # two active clinicians + one active endpoint of this clinic
+    assert sorted(m["To"] for m in smtp.messages) == sorted(world.clinicians)
+    link = f"{BASE_URL}/clinic/alerts/{world.alert_id}"
+    for msg in smtp.messages:
+        text = f"{msg['Subject']}\n{msg.get_content()}"
+        assert msg["Subject"] == "An alert needs attention in alscare"
+        assert link in text
+        assert PATIENT_NAME not in text and "Zebedee" not in text
+        for word in SYMPTOM_WORDS:
+            assert word not in text.lower(), word
+
+    [call] = receiver.calls
+    assert call.signature_ok
+    assert call.headers["Content-Type"] == "application/json"
+    assert call.headers["X-Alscare-Event"] == "alert.raised"
+    body = json.loads(call.body)
+    assert body == {
+        "event": "alert.raised",
+        "alert_id": world.alert_id,
+        "severity": "emergency",
+        "clinic_id": world.clinic_id,
+        "created_at": NOW.isoformat(),
+        "url": link,
+    }
+    assert PATIENT_NAME.encode() not in call.body
+    rows = notifications(sessions)
+    assert {(n.status, n.attempts, n.sent_at) for n in rows} == {("sent", 1, NOW)}
+    assert call.headers["X-Alscare-Delivery"] in {str(n.id) for n in rows if n.channel == "webhook"}
+
+
+def test_queuing_twice_adds_nothing_and_escalation_adds_admins_per_level(
+    sessions: sessionmaker[Session], receiver: Receiver
+) -> None:
+    world = make_world(sessions, webhook_url=receiver.url)
+    with transaction(sessions) as db:
+        alert = db.get(Alert, world.alert_id)
+        assert alert is not None
+        assert enqueue_alert_notifications(db, alert=alert, now=NOW, base_url=BASE_URL) == []
+        alert.escalation_level = 1
+        escalated = enqueue_escalation_notifications(db, alert=alert, now=NOW, base_url=BASE_URL)
+        assert sorted(n.target for n in escalated if n.channel == "email") == sorted([*world.clinicians, world.admin])
+        assert [n.target for n in escalated if n.channel == "webhook"] == [str(world.endpoint_id)]
+        assert enqueue_escalation_notifications(db, alert=alert, now=NOW, base_url=BASE_URL) == []
+        alert.escalation_level = 2
+        assert len(enqueue_escalation_notifications(db, alert=alert, now=NOW, base_url=BASE_URL)) == 4
+    rows = notifications(sessions)
+    assert len(rows) == 3 + 4 + 4
+    assert f"alert:{world.alert_id}:email:ines@northgate.example" in {n.dedupe_key for n in rows}
+    hook = next(n for n in rows if n.kind == "escalation" and n.channel == "webhook")
+    assert json.loads(hook.body)["event"] == "alert.escalated" and hook.subject == "alert.escalated"
+    for n in rows:
+        assert PATIENT_NAME not in n.body and "choking" not in n.body.lower()
+
+
+def test_an_alert_without_a_clinic_queues_nothing(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as db:
+        patient = Patient(full_name=PATIENT_NAME, emergency_number="999", created_at=NOW)
+        db.add(patient)
+        db.flush()
+        alert = Alert(
+            patient_id=patient.id, source="check_in", source_id="x", severity="prompt", summary="s", created_at=NOW
+        )
+        db.add(alert)
+        assert enqueue_alert_notifications(db, alert=alert, now=NOW) == []
+
+
+def test_generic_email_is_deduplicated(sessions: sessionmaker[Session], smtp: SmtpSink, tmp_path: Path) -> None:
+    with transaction(sessions) as db:
+        first = enqueue_email(
+            db, kind="reminder", to="p@example.org", subject="Time for a check-in", body="b", dedupe_key="r:1", now=NOW
+        )
+        again = enqueue_email(
+            db, kind="reminder", to="p@example.org", subject="Time for a check-in", body="b", dedupe_key="r:1", now=NOW
+        )
+        assert first is not None and first.status == "pending" and again is None
+    assert deliver_due(sessions, worker_id="w", transports=smtp_transports(smtp.port, tmp_path), clock=at(NOW)) == 1
+    assert [m["Subject"] for m in smtp.to("p@example.org")] == ["Time for a check-in"]
+
+
+def test_transient_webhook_failure_is_retried_after_back_off_then_sent(
+    sessions: sessionmaker[Session], smtp: SmtpSink, receiver: Receiver, tmp_path: Path
+) -> None:
+    make_world(sessions, webhook_url=receiver.url)
+    receiver.script = [503]
+    transports = smtp_transports(smtp.port, tmp_path)
+
+    deliver_due(sessions, worker_id="w1", transports=transports, clock=at(NOW))
+    [hook] = notifications(sessions, channel="webhook")
+    assert (hook.status, hook.attempts, hook.next_attempt_at) == ("pending", 1, NOW + timedelta(seconds=30))
+    assert hook.last_error == "HTTP 503 Service Unavailable"
+    assert hook.claimed_by is None
+
+    receiver.now = NOW + timedelta(seconds=29)
+    assert deliver_due(sessions, worker_id="w1", transports=transports, clock=at(receiver.now)) == 0
+    receiver.now = NOW + timedelta(seconds=30)
+    assert deliver_due(sessions, worker_id="w2", transports=transports, clock=at(receiver.now)) == 1
+
+    [hook] = notifications(sessions, channel="webhook")
+    assert (hook.status, hook.attempts, hook.sent_at) == ("sent", 2, NOW + timedelta(seconds=30))
+    assert [c.signature_ok for c in receiver.calls] == [True, True]
+    assert len({c.headers["X-Alscare-Delivery"] for c in receiver.calls}) == 1
+
+
+def test_retries_back_off_exponentially_then_fail_after_the_last_attempt(
+    sessions: sessionmaker[Session], smtp: SmtpSink, receiver: Receiver, tmp_path: Path
+) -> None:
+    make_world(sessions, webhook_url=receiver.url)
+    receiver.script = [503] * 20
+    transports = smtp_transports(smtp.port, tmp_path)
+    moment = NOW
+    waits = []
+    for _ in range(MAX_ATTEMPTS):
+        receiver.now = moment
+        deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment))
+        [hook] = notifications(sessions, channel="webhook")
+        if hook.status == "pending":
+            waits.append((hook.next_attempt_at - moment).total_seconds())
+            moment = hook.next_attempt_at
+    assert waits == [30, 60, 120, 240, 480, 960, 1920]
+    assert (hook.status, hook.attempts, hook.last_error) == ("failed", MAX_ATTEMPTS, "HTTP 503 Service Unavailable")
+    assert len(receiver.calls) == MAX_ATTEMPTS
+    assert deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment + timedelta(days=1))) == 0
+
+
+def test_permanent_webhook_failure_fails_at_once(
+    sessions: sessionmaker[Session], smtp: SmtpSink, receiver: Receiver, tmp_path: Path
+) -> None:
+    make_world(sessions, webhook_url=receiver.url)
+    receiver.script = [400]
+    deliver_due(sessions, worker_id="w", transports=smtp_transports(smtp.port, tmp_path), clock=at(NOW))
+    [hook] = notifications(sessions, channel="webhook")
+    assert (hook.status, hook.attempts, hook.last_error) == ("failed", 1, "HTTP 400 Bad Request")
+
+
+def test_smtp_550_fails_at_once_and_451_is_retried(
+    sessions: sessionmaker[Session], smtp: SmtpSink, tmp_path: Path
+) -> None:
+    world = make_world(sessions)
+    refused, busy = world.clinicians
+    smtp.refuse.add(refused)
+    smtp.busy.add(busy)
+    deliver_due(sessions, worker_id="w", transports=smtp_transports(smtp.port, tmp_path), clock=at(NOW))
+    by_target = {n.target: n for n in notifications(sessions)}
+    assert by_target[refused].status == "failed"
+    assert by_target[refused].last_error == "SMTP 550 5.1.1 Mailbox unavailable"
+    assert by_target[busy].status == "pending"
+    assert by_target[busy].last_error == "SMTP 451 4.3.0 Try again later"
+
+    smtp.busy.clear()
+    later = NOW + timedelta(seconds=30)
+    deliver_due(sessions, worker_id="w", transports=smtp_transports(smtp.port, tmp_path), clock=at(later))
+    assert {n.target: n.status for n in notifications(sessions)} == {refused: "failed", busy: "sent"}
+    assert [m["To"] for m in smtp.messages] == [busy]
+
+
+def test_unreachable_servers_are_transient(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    closed = _free_port()  # nothing listens here
+    make_world(sessions, webhook_url=f"http://127.0.0.1:{closed}/hook")
+    deliver_due(sessions, worker_id="w", transports=smtp_transports(closed, tmp_path), clock=at(NOW))
+    rows = notifications(sessions)
+    assert {n.status for n in rows} == {"pending"}
+    assert all(n.last_error and "connection" in n.last_error.lower() for n in rows)
+
+
+def test_deactivated_endpoint_fails_its_queued_notification(
+    sessions: sessionmaker[Session], smtp: SmtpSink, receiver: Receiver, tmp_path: Path
+) -> None:
+    world = make_world(sessions, webhook_url=receiver.url)
+    with transaction(sessions) as db:
+        endpoint = db.get(WebhookEndpoint, world.endpoint_id)
+        assert endpoint is not None
+        endpoint.active = False
+    deliver_due(sessions, worker_id="w", transports=smtp_transports(smtp.port, tmp_path), clock=at(NOW))
+    [hook] = notifications(sessions, channel="webhook")
+    assert (hook.status, hook.last_error) == ("failed", "webhook endpoint removed or deactivated")
+    assert receiver.calls == []
+
+
+def test_a_crashed_workers_claim_expires_and_another_worker_delivers(
+    sessions: sessionmaker[Session], smtp: SmtpSink, tmp_path: Path
+) -> None:
+    with transaction(sessions) as db:
+        enqueue_email(db, kind="message", to="a@example.org", subject="s", body="b", dedupe_key="m:1", now=NOW)
+    with sessions() as db:
+        crashed = claim_next(db, worker_id="crashed", now=NOW)  # ...and never comes back
+        assert crashed is not None and crashed.claimed_until == NOW + timedelta(minutes=2)
+    with sessions() as db:
+        assert claim_next(db, worker_id="b", now=NOW + timedelta(minutes=1)) is None
+        assert claim_next(db, worker_id="b", now=NOW + timedelta(minutes=2)) is None
+    later = NOW + timedelta(minutes=2, seconds=1)
+    with sessions() as db:
+        taken = claim_next(db, worker_id="b", now=later)
+        assert taken is not None and (taken.claimed_by, taken.attempts, taken.status) == ("b", 2, "sending")
+        outcome = deliver_one(db, taken, transports=smtp_transports(smtp.port, tmp_path), now=later)
+    assert outcome == "sent"
+    [row] = notifications(sessions)
+    assert (row.status, row.sent_at, row.claimed_by) == ("sent", later, None)
+    assert len(smtp.to("a@example.org")) == 1
+
+
+def test_a_late_failure_from_a_worker_whose_claim_was_taken_over_is_not_recorded(
+    sessions: sessionmaker[Session], smtp: SmtpSink, tmp_path: Path
+) -> None:
+    with transaction(sessions) as db:
+        enqueue_email(db, kind="message", to="a@example.org", subject="s", body="b", dedupe_key="m:1", now=NOW)
+    with sessions() as db:
+        slow = claim_next(db, worker_id="slow", now=NOW)
+        assert slow is not None
+    later = NOW + timedelta(minutes=5)
+    with sessions() as db:
+        assert claim_next(db, worker_id="fast", now=later) is not None
+    closed = _free_port()
+    with sessions() as db:
+        assert deliver_one(db, slow, transports=smtp_transports(closed, tmp_path), now=later) == "lost"
+    [row] = notifications(sessions)
+    assert (row.status, row.claimed_by) == ("sending", "fast")
+
+
+def test_without_smtp_emails_are_written_to_the_outbox_folder(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    make_world(sessions)
+    transports = Transports(email=EmailTransport(None, tmp_path / "outbox"), webhook=WebhookTransport())
+    assert deliver_due(sessions, worker_id="w", transports=transports, clock=at(NOW)) == 2
+    files = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 2
+    assert all(b"An alert needs attention in alscare" in f.read_bytes() for f in files)
+
+
+def test_run_once_runs_escalation_and_reminders_when_those_actions_exist(
+    sessions: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: list[tuple[str, dict[str, Any]]] = []
+    alerts = types.ModuleType("alscare.actions.alerts")
+    schedules = types.ModuleType("alscare.actions.schedules")
+
+    def escalate_unacknowledged(db: Session, *, now: datetime, after: timedelta) -> None:
+        seen.append(("escalate", {"now": now, "after": after}))
+
+    def send_due_reminders(db: Session, *, now: datetime, base_url: str) -> None:
+        seen.append(("remind", {"now": now, "base_url": base_url}))
+
+    alerts.escalate_unacknowledged = escalate_unacknowledged  # type: ignore[attr-defined]
+    schedules.send_due_reminders = send_due_reminders  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "alscare.actions.alerts", alerts)
+    monkeypatch.setitem(sys.modules, "alscare.actions.schedules", schedules)
+
+    transports = Transports(email=EmailTransport(None, tmp_path / "o"), webhook=WebhookTransport())
+    run_once(sessions, settings=settings, worker_id="w", transports=transports, clock=at(NOW))
+
+    minutes = getattr(settings, "alert_escalate_minutes", 30)
+    assert seen == [
+        ("escalate", {"now": NOW, "after": timedelta(minutes=minutes)}),
+        ("remind", {"now": NOW, "base_url": settings.base_url}),
+    ]
+
+
+# --- The command line --------------------------------------------------------------------------------------
+
+
+def _cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Path:
+    outbox = tmp_path / "cli-outbox"
+    for name, value in {
+        "ALSCARE_DATABASE_URL": database_url,
+        "ALSCARE_DATA_DIR": str(tmp_path / "data"),
+        "ALSCARE_SECRET_KEY": "k" * 48,
+        "ALSCARE_OUTBOX_DIR": str(outbox),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ALSCARE_SMTP_HOST", raising=False)
+    return outbox
+
+
+def test_cli_worker_once_delivers_what_is_due(
+    sessions: sessionmaker[Session], database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from alscare.cli import app
+
+    outbox = _cli_env(monkeypatch, database_url, tmp_path)
+    with transaction(sessions) as db:
+        due = datetime.now(UTC) - timedelta(minutes=1)  # the command reads the real clock
+        enqueue_email(db, kind="message", to="a@example.org", subject="Hello", body="b", dedupe_key="cli:1", now=due)
+
+    result = CliRunner().invoke(app, ["worker", "--once", "--worker-id", "cli-test"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 notification(s) handled" in result.output
+    assert len(list(outbox.glob("*.eml"))) == 1
+    assert [n.status for n in notifications(sessions)] == ["sent"]
+
+
+@pytest.mark.parametrize("flag", [[], ["--no-worker"]])
+def test_serve_runs_the_worker_thread_unless_told_not_to_and_stops_it(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: list[str]
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from alscare.cli import app
+
+    _cli_env(monkeypatch, database_url, tmp_path)
+    seen: list[threading.Thread] = []
+
+    def fake_run(*args: Any, **kwargs: Any) -> None:
+        seen.extend(t for t in threading.enumerate() if t.name == "alscare-delivery")
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    result = CliRunner().invoke(app, ["serve", *flag])
+
+    assert result.exit_code == 0, result.output
+    assert len(seen) == (0 if flag else 1)
+    assert all(t.daemon and not t.is_alive() for t in seen)  # stopped when the server returned
