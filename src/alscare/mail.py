@@ -6,6 +6,8 @@ Emails never carry clinical details: only that something needs attention, and a 
 from __future__ import annotations
 
 import smtplib
+import time
+import uuid
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -34,10 +36,12 @@ class OutboxMailer:
         self.sender = sender
 
     def send(self, *, to: str, subject: str, body: str) -> None:
+        # The web app and the delivery worker write here at the same time: a name from the clock plus a random
+        # part, opened exclusively, so two messages can never overwrite each other; names sort by time.
         self.folder.mkdir(parents=True, exist_ok=True)
-        existing = len(list(self.folder.glob("*.eml")))
-        path = self.folder / f"{existing + 1:06d}.eml"
-        path.write_bytes(bytes(_message(self.sender, to, subject, body)))
+        path = self.folder / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.eml"
+        with path.open("xb") as f:
+            f.write(bytes(_message(self.sender, to, subject, body)))
 
     def messages(self) -> list[EmailMessage]:
         from email import message_from_bytes, policy

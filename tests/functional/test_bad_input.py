@@ -166,3 +166,17 @@ def test_grant_api_names_the_field_and_grants_nothing(
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == loc
     assert count(engine, ConsentGrant) == 0
+
+
+def test_alsfrs_api_retry_with_the_same_client_id_is_stored_once(
+    client: TestClient, engine: Engine, signed_in: int
+) -> None:
+    """A client that retries after a lost response must not create a second assessment (issue 4, nothing lost)."""
+    body = _alsfrs(client_id="0b9f6a3c-8a39-4d77-9a57-0d7b8f1c2e33")
+    headers = {"X-CSRF-Token": api_token(client)}
+    first = client.post(f"/api/v1/patients/{signed_in}/alsfrs-r", json=body, headers=headers)
+    second = client.post(f"/api/v1/patients/{signed_in}/alsfrs-r", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    assert second.status_code == 201, second.text
+    assert first.json()["id"] == second.json()["id"]
+    assert count(engine, AlsfrsAssessment) == 1

@@ -24,6 +24,7 @@ from typing import Final, Literal
 
 from alscare.clinical.errors import InvalidInput
 from alscare.clinical.triage import CheckIn
+from alscare.clinical.wording import load_wording
 
 # --- Measurements ---------------------------------------------------------------------------------
 
@@ -186,25 +187,9 @@ PROMPT_RULES: Final[tuple[PromptRule, ...]] = (
     PromptRule("gastrostomy_high_procedural_risk", _gastrostomy_high_risk, SOURCE_AAN_PEG_HIGH_RISK, "High"),
 )
 
-# Messages for the care team (clinicians), not for the person. At most 300 characters (an alert summary).
+# Messages for the care team (clinicians), not for the person: wording lives in wording/prompts.en.toml.
 PROMPT_MESSAGES: Final[dict[str, str]] = {
-    "niv_assessment_fvc": "Consider an NIV assessment: reported FVC is below 50 % of predicted.",
-    "niv_assessment_snip": "Consider an NIV assessment: reported SNIP is below 40 cmH₂O.",
-    "niv_assessment_symptoms": (
-        "Consider an NIV assessment: breathing symptoms (breathlessness, orthopnoea or morning headache) with "
-        "FVC ≤ 80 % or SNIP ≤ 40 cmH₂O. Overnight oximetry or a blood gas completes the European criteria."
-    ),
-    "gastrostomy_weight_loss": (
-        "Discuss gastrostomy: reported weight is 10 % or more below usual weight (malnutrition by EFNS 2012)."
-    ),
-    "gastrostomy_before_fvc_falls": (
-        "Discuss gastrostomy now: swallowing problems with FVC 30–50 % (moderate PEG risk); the risk rises "
-        "if FVC falls below 30 %."
-    ),
-    "gastrostomy_high_procedural_risk": (
-        "Gastrostomy decision is urgent: swallowing problems with FVC below 30 % (high PEG risk). Consider "
-        "anaesthetic review, respiratory support during placement, or alternatives such as RIG."
-    ),
+    rule_id: entry["message"] for rule_id, entry in load_wording("prompts.en").items()
 }
 
 

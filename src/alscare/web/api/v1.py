@@ -106,6 +106,11 @@ class AlsfrsIn(Strict):
     administration_mode: Literal["clinician_in_person", "clinician_phone", "self_report", "caregiver"]
     # Strict: pydantic would turn true, 3.0 or "3" into a score, which the clinical core refuses on purpose.
     items: dict[str, StrictInt]
+    client_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F-]{32,36}$",
+        description="The submitting client's own id (a UUID): a retried submit with the same id is stored once.",
+    )
 
 
 class AlsfrsOut(BaseModel):
@@ -295,6 +300,7 @@ def add_alsfrs(request: Request, patient_id: PatientId, body: AlsfrsIn, user: Ap
         administration_mode=body.administration_mode,
         now=request.app.state.ctx.clock(),
         source_ip=client_ip(request),
+        client_id=body.client_id,
     )
     db.commit()
     row = assessment_row(r)
