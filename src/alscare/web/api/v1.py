@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictInt
 
 from alscare.access import GRANTABLE_SCOPES, Action, Scope
 from alscare.actions import accounts, alerts, checkins, consent, messages, schedules
@@ -609,7 +609,12 @@ class CheckInIn(Strict):
         f"Symptoms: {', '.join(checkins.BODY_SYMPTOMS)}.",
     )
     medicines: list[str] | None = Field(default=None, description="Names of medicines taken (any brand).")
-    question: str | None = Field(default=None, description="For the care team; at most 4000 characters.")
+    # The check-in field is ``questions`` (the triage table's name); ``question`` is accepted too.
+    question: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("questions", "question"),
+        description="A question for the care team; at most 4000 characters.",
+    )
 
 
 class ReasonOut(BaseModel):
