@@ -8,10 +8,11 @@ caregivers, choosing what each may see.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from alscare.access import GRANTABLE_SCOPES, Scope
@@ -20,7 +21,7 @@ from alscare.actions.errors import InvalidInput, NotFound, PermissionDenied
 from alscare.security.passwords import DUMMY_HASH, check_password_policy, hash_password, verify_password
 from alscare.security.tokens import new_token, token_digest
 from alscare.security.totp import verify_totp
-from alscare.storage.models import ConsentGrant, Invitation, PasswordReset, Patient, User
+from alscare.storage.models import ConsentGrant, Invitation, PasswordReset, Patient, User, WebSession
 
 INVITATION_LIFETIME = timedelta(days=7)
 RESET_LIFETIME = timedelta(hours=1)
@@ -44,6 +45,9 @@ def _check_name(raw: str, field: str) -> str:
         raise InvalidInput(field, "Enter a name.")
     if len(name) > 200:
         raise InvalidInput(field, "Use at most 200 characters.")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
+        # Line breaks and invisible control characters have no place in a name, and break email headers.
+        raise InvalidInput(field, "Use only letters, spaces and punctuation in the name.")
     return name
 
 
@@ -359,8 +363,24 @@ def reset_password(db: Session, *, token: str, new_password: str, now: datetime)
         raise NotFound("This reset link is not valid any more. Ask for a new one.")
     user.password_hash = pw_hash
     reset.used_at = now
+    # Whoever may have known the old password is signed out everywhere.
+    db.execute(delete(WebSession).where(or_(WebSession.user_id == user.id, WebSession.pending_user_id == user.id)))
     db.flush()
     return user
+
+
+def invitation_email(link: str) -> tuple[str, str]:
+    """Subject and body of an invitation email.
+
+    No names: an email saying who uses an ALS care app reveals health information to anyone else who reads the
+    mailbox. The page behind the link says who sent the invitation.
+    """
+    return (
+        "You are invited to alscare",
+        "You have been invited to join alscare.\n\n"
+        f"Open this link within 7 days to see who invited you and to set up your account:\n{link}\n\n"
+        "If you were not expecting this, you can ignore this email.\n",
+    )
 
 
 __all__ = [
@@ -375,6 +395,7 @@ __all__ = [
     "create_invitation",
     "enable_second_factor",
     "find_invitation",
+    "invitation_email",
     "request_password_reset",
     "reset_password",
     "sign_up_patient",

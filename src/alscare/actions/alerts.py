@@ -134,7 +134,8 @@ def _open_alert(
     """The alert, if ``actor`` is a clinician of its clinic who may see the person's check-ins; audited."""
     alert = db.get(Alert, alert_id, with_for_update=lock, populate_existing=lock)
     if alert is None:
-        raise NotFound("No such alert.")
+        # The same answer as a refused alert (RecordRefused), so that alert ids cannot be probed.
+        raise NotFound("record not found")
     if not _is_clinician_of(actor, alert.clinic_id):
         # The same answer as a missing alert; the refusal stays on the audit trail (see RecordRefused).
         event: dict[str, Any] = {

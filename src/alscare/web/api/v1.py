@@ -406,11 +406,8 @@ def invite(request: Request, body: InvitationIn, user: ApiUser, db: Db) -> Invit
     )
     db.commit()
     link = f"{ctx.settings.base_url}/invite/{token}"
-    ctx.mailer.send(
-        to=inv.email,
-        subject=f"{user.display_name} invited you to alscare",
-        body=f"{user.display_name} invited you to join alscare.\n\nOpen this link within 7 days:\n{link}\n",
-    )
+    subject, text = accounts.invitation_email(link)
+    ctx.mailer.send(to=inv.email, subject=subject, body=text)
     return InvitationOut(id=inv.id, email=inv.email, role=inv.role, expires_at=inv.expires_at, link=link)
 
 

@@ -22,12 +22,23 @@ def account(request: Request, user: PageUser, db: Db) -> Response:
     return render(request, "account.html", title="Your account", user=user, db=db, active="account")
 
 
+class _SecondFactorOwed(Exception):
+    """Password checked for someone who already has two-step sign-in: they must give a code, not enrol anew."""
+
+
 def _enrolling_user(request: Request, db: Db) -> tuple[User | None, bool]:
-    """The signed-in user, or one who must enrol before finishing sign-in (clinic staff)."""
+    """The signed-in user, or one who must enrol before finishing sign-in (clinic staff).
+
+    Someone who has passed only the password of an account that already has two-step sign-in is *not* offered
+    enrolment: setting up a new authenticator would replace the enrolled one and sign them in without it.
+    """
     user = optional_user(request, db)
     if user is not None:
         return user, False
-    return pending_user(request, db), True
+    pending = pending_user(request, db)
+    if pending is not None and pending.totp_enabled:
+        raise _SecondFactorOwed()
+    return pending, True
 
 
 def _two_factor_page(
@@ -52,7 +63,10 @@ def _two_factor_page(
 
 @router.get("/account/two-factor")
 def two_factor_form(request: Request, db: Db) -> Response:
-    user, pending = _enrolling_user(request, db)
+    try:
+        user, pending = _enrolling_user(request, db)
+    except _SecondFactorOwed:
+        return RedirectResponse("/signin/code", status_code=303)
     if user is None:
         return RedirectResponse("/signin", status_code=303)
     return _two_factor_page(request, db, user, pending, new_secret())
@@ -61,7 +75,10 @@ def two_factor_form(request: Request, db: Db) -> Response:
 @router.post("/account/two-factor")
 async def two_factor(request: Request, db: Db) -> Response:
     form = await read_form(request)
-    user, pending = _enrolling_user(request, db)
+    try:
+        user, pending = _enrolling_user(request, db)
+    except _SecondFactorOwed:
+        return RedirectResponse("/signin/code", status_code=303)
     if user is None:
         return RedirectResponse("/signin", status_code=303)
     secret = text(form, "secret", max_length=64)

@@ -256,12 +256,6 @@ async def invite(request: Request, user: PageUser, db: Db) -> Response:
         )
     db.commit()
     link = f"{ctx.settings.base_url}/invite/{token}"
-    ctx.mailer.send(
-        to=invitation.email,
-        subject=f"{user.display_name} invited you to alscare",
-        body=(
-            f"{user.display_name} invited you to join alscare.\n\nOpen this link within 7 days to set up your "
-            f"account:\n{link}\n\nIf you were not expecting this, you can ignore this email.\n"
-        ),
-    )
+    subject, body = accounts.invitation_email(link)
+    ctx.mailer.send(to=invitation.email, subject=subject, body=body)
     return _invitations_page(request, db, user, link=link)
