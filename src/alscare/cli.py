@@ -24,6 +24,8 @@ from alscare.clinical.triage import CheckIn, triage
 app = typer.Typer(help="alscare: ALS care companion and clinic monitor.", no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+clinic_app = typer.Typer(help="Clinics.", no_args_is_help=True)
+app.add_typer(clinic_app, name="clinic")
 
 INPUT_ERROR = 2
 
@@ -281,6 +283,48 @@ def worker_command(
         signal.signal(sig, lambda _signum, _frame: stop.set())
     typer.echo(f"delivery worker {wid} running; Ctrl-C to stop")
     run_worker(sessions, settings=settings, worker_id=wid, stop=stop, poll_seconds=poll_seconds)
+
+
+@clinic_app.command("create")
+def clinic_create(
+    name: Annotated[str, typer.Option(help="The clinic's name.")],
+    phone: Annotated[str, typer.Option(help="The phone number people call.")],
+    hours: Annotated[str, typer.Option(help="When the phone is answered, in plain words.")],
+    admin_email: Annotated[str, typer.Option(help="Email of the clinic's first administrator.")],
+    admin_name: Annotated[str, typer.Option(help="Name of the clinic's first administrator.")],
+    email: Annotated[str | None, typer.Option(help="The clinic's email address.")] = None,
+    address: Annotated[str | None, typer.Option(help="The clinic's postal address.")] = None,
+) -> None:
+    """Open a clinic and its first administrator; prints a single-use link (valid one hour) to set a password."""
+    from alscare.actions.clinics import open_clinic
+    from alscare.settings import load_settings
+    from alscare.storage import migrate
+    from alscare.storage.db import make_engine, make_sessionmaker
+    from alscare.web.context import utc_now
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    with make_sessionmaker(engine)() as db:
+        try:
+            opened = open_clinic(
+                db,
+                name=name,
+                phone=phone,
+                hours=hours,
+                admin_email=admin_email,
+                admin_name=admin_name,
+                email=email,
+                address=address,
+                now=utc_now(),
+            )
+        except InvalidInput as e:
+            _fail(e.field, e.message)
+        db.commit()
+        typer.echo(f"Clinic {opened.clinic.name!r} opened (id {opened.clinic.id}).")
+        typer.echo(f"Send this link to {opened.admin.email}; it works once, within one hour, to choose a password:")
+        typer.echo(f"  {settings.base_url}/password/reset/{opened.password_token}")
+        typer.echo("At first sign-in they set up two-step sign-in, then invite the clinic's clinicians.")
 
 
 def main() -> None:

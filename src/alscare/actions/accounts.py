@@ -39,7 +39,7 @@ def normalise_email(raw: str, field: str = "email") -> str:
     return email
 
 
-def _check_name(raw: str, field: str) -> str:
+def check_name(raw: str, field: str) -> str:
     name = raw.strip()
     if not name:
         raise InvalidInput(field, "Enter a name.")
@@ -76,7 +76,7 @@ class PatientProfile:
 
 def validate_profile(p: PatientProfile, *, today: date) -> None:
     """Refuse impossible profile values, naming the field."""
-    _check_name(p.full_name, "full_name")
+    check_name(p.full_name, "full_name")
     if p.date_of_birth and not (date(1900, 1, 1) <= p.date_of_birth <= today):
         raise InvalidInput("date_of_birth", "Enter a date of birth in the past.")
     if p.height_cm is not None and not (50 <= p.height_cm <= 250):
@@ -226,7 +226,7 @@ def accept_invitation(
 ) -> User:
     """Turn an invitation into an account. A person with ALS may choose what their clinic sees."""
     inv = find_invitation(db, token=token, now=now)
-    name = _check_name(display_name, "display_name")
+    name = check_name(display_name, "display_name")
     pw_hash = _check_password(password)
     if _email_taken(db, inv.email):
         raise InvalidInput("email", "This person already has an account.")
