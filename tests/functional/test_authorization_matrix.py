@@ -19,16 +19,14 @@ and ``world`` fixtures, not ``db``/``engine`` (those are a different database).
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import Connection, Engine, select, text
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import Connection, select
 from world import (
     ACTORS,
     ADMIN_GRANTED_CLINIC,
@@ -45,15 +43,13 @@ from world import (
     Q_MARKERS,
     World,
     app_for_collection,
-    app_on,
-    build_world,
     csrf_of,
     http_routes,
     signed_in_client,
+    world_once_per_database,
 )
 
 from alscare.access import Action, Scope
-from alscare.storage.db import make_engine, make_sessionmaker
 from alscare.storage.models import AuditEvent, Base
 
 R, W = Action.READ, Action.WRITE
@@ -195,58 +191,7 @@ def test_every_patient_route_is_classified() -> None:
     assert not stale, f"these ROUTE_SCOPES entries name routes that no longer exist: {stale}"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def _world_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A database holding the world, built once per backend for this module."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("matrix") / "alscare.db"
-        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
-        engine = make_engine(f"sqlite:///{path}")
-    else:
-        engine = make_engine(request.getfixturevalue("_postgres_database"))
-    yield engine
-    if request.param == "postgresql":
-        # Leave the shared test database as empty as the next module expects it.
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as c:
-            c.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def _world(_world_database: Engine) -> World:
-    with make_sessionmaker(_world_database)() as db:
-        return build_world(db)
-
-
-@pytest.fixture(scope="module")
-def _module_app(_world_database: Engine, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return app_on(_world_database, tmp_path_factory.mktemp("matrix-app"))
-
-
-@pytest.fixture
-def conn(_world_database: Engine, _world: World, _module_app: FastAPI) -> Iterator[Connection]:
-    """One connection in one transaction for the whole test, rolled back at its end; the app's commits become
-    savepoints inside it, so they are seen by later requests and by the test, and undone afterwards."""
-    ctx = _module_app.state.ctx
-    with _world_database.connect() as connection:
-        outer = connection.begin()
-        ctx.sessions = sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
-        try:
-            yield connection
-        finally:
-            ctx.sessions = make_sessionmaker(_world_database)
-            outer.rollback()
-
-
-@pytest.fixture
-def app(_module_app: FastAPI, conn: Connection) -> FastAPI:
-    return _module_app
-
-
-@pytest.fixture
-def world(_world: World, conn: Connection) -> World:
-    return _world
+_world_database, _world, _module_app, conn, app, world = world_once_per_database("matrix")
 
 
 def _client(app: FastAPI, world: World, actor: str) -> TestClient:

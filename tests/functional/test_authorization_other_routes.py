@@ -12,9 +12,7 @@ inside one transaction that is rolled back afterwards; tests here use this modul
 
 from __future__ import annotations
 
-import shutil
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -22,8 +20,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import Connection, Engine, func, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import Session
 from world import (
     ACTORS,
     ADMIN_GRANTED_CLINIC,
@@ -43,12 +41,11 @@ from world import (
     Q_MARKERS,
     World,
     app_for_collection,
-    app_on,
-    build_world,
     csrf_of,
     freeze_clock,
     http_routes,
     signed_in_client,
+    world_once_per_database,
 )
 
 from alscare.actions import accounts, consent
@@ -57,7 +54,6 @@ from alscare.actions import messages as message_actions
 from alscare.actions.checkins import record_check_in
 from alscare.security.tokens import csrf_token, sign, token_digest
 from alscare.security.totp import current_code, new_secret
-from alscare.storage.db import make_engine, make_sessionmaker
 from alscare.storage.models import (
     Alert,
     AlsfrsAssessment,
@@ -73,55 +69,7 @@ from alscare.web.middleware import SESSION_COOKIE
 # --- Fixtures: the world once per database, each test in a transaction rolled back afterwards ------------
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def _world_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("other-routes") / "alscare.db"
-        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
-        engine = make_engine(f"sqlite:///{path}")
-    else:
-        engine = make_engine(request.getfixturevalue("_postgres_database"))
-    yield engine
-    if request.param == "postgresql":
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as c:
-            c.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def _world(_world_database: Engine) -> World:
-    with make_sessionmaker(_world_database)() as db:
-        return build_world(db)
-
-
-@pytest.fixture(scope="module")
-def _module_app(_world_database: Engine, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return app_on(_world_database, tmp_path_factory.mktemp("other-routes-app"))
-
-
-@pytest.fixture
-def conn(_world_database: Engine, _world: World, _module_app: FastAPI) -> Iterator[Connection]:
-    ctx = _module_app.state.ctx
-    with _world_database.connect() as connection:
-        outer = connection.begin()
-        ctx.sessions = sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
-        try:
-            yield connection
-        finally:
-            ctx.sessions = make_sessionmaker(_world_database)
-            freeze_clock(_module_app)  # a test may have moved the clock on
-            outer.rollback()
-
-
-@pytest.fixture
-def app(_module_app: FastAPI, conn: Connection) -> FastAPI:
-    return _module_app
-
-
-@pytest.fixture
-def world(_world: World, conn: Connection) -> World:
-    return _world
+_world_database, _world, _module_app, conn, app, world = world_once_per_database("other-routes")
 
 
 # --- Helpers ---------------------------------------------------------------------------------------------

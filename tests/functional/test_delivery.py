@@ -8,21 +8,18 @@ Setup and reads use short transactions: on SQLite an open transaction holds the 
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import threading
 import types
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
+from helpers import Clock
+from loopback import Receiver, SmtpSink, free_port, smtp_sink, webhook_receiver
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +28,7 @@ from alscare.delivery.outbox import (
     enqueue_email,
     enqueue_escalation_notifications,
 )
-from alscare.delivery.transports import EmailTransport, WebhookTransport, verify_webhook_signature
+from alscare.delivery.transports import EmailTransport, WebhookTransport
 from alscare.delivery.worker import (
     MAX_ATTEMPTS,
     Transports,
@@ -52,103 +49,25 @@ SYMPTOM_WORDS = ("choking", "breath", "food", "night", "emergency", "swallow")
 WEBHOOK_SECRET = "whsec-receiver-secret-0123456789"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# --- A real SMTP server ------------------------------------------------------------------------------------
-
-
-@dataclass
-class SmtpSink:
-    """Records messages; answers RCPT for ``refuse`` with 550 and for ``busy`` with 451."""
-
-    refuse: set[str] = field(default_factory=set)
-    busy: set[str] = field(default_factory=set)
-    messages: list[EmailMessage] = field(default_factory=list)
-    port: int = 0
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 Mailbox unavailable"
-        if address in self.busy:
-            return "451 4.3.0 Try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(msg, EmailMessage)
-        self.messages.append(msg)
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
+# --- Real servers on 127.0.0.1 (see loopback.py) ----------------------------------------------------------
 
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink(port=_free_port())
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    try:
+    with smtp_sink() as sink:
         yield sink
-    finally:
-        controller.stop()
-
-
-# --- A real webhook receiver -------------------------------------------------------------------------------
-
-
-@dataclass
-class Call:
-    headers: dict[str, str]
-    body: bytes
-    signature_ok: bool
-
-
-@dataclass
-class Receiver:
-    """Answers with ``script`` statuses in order (then 200) and checks each call's signature at ``now``."""
-
-    url: str
-    script: list[int] = field(default_factory=list)
-    calls: list[Call] = field(default_factory=list)
-    now: datetime = NOW
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver(url="")
+def receiver_clock() -> Clock:
+    """The receiver checks each call's signature at this clock's time; tests move it with the worker's."""
+    return Clock(NOW)
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            ok = verify_webhook_signature(
-                WEBHOOK_SECRET, self.headers.get("X-Alscare-Signature", ""), body, now=state.now
-            )
-            state.calls.append(Call(dict(self.headers.items()), body, ok))
-            status = state.script.pop(0) if state.script else 200
-            if not ok:
-                status = 401
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/alscare-hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+@pytest.fixture
+def receiver(receiver_clock: Clock) -> Iterator[Receiver]:
+    with webhook_receiver(now=receiver_clock, secret=WEBHOOK_SECRET) as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # --- The clinic, its people, one alert ---------------------------------------------------------------------
@@ -343,7 +262,7 @@ def test_generic_email_is_deduplicated(sessions: sessionmaker[Session], smtp: Sm
 
 
 def test_transient_webhook_failure_is_retried_after_back_off_then_sent(
-    sessions: sessionmaker[Session], smtp: SmtpSink, receiver: Receiver, tmp_path: Path
+    sessions: sessionmaker[Session], smtp: SmtpSink, receiver: Receiver, receiver_clock: Clock, tmp_path: Path
 ) -> None:
     make_world(sessions, webhook_url=receiver.url)
     receiver.script = [503]
@@ -355,10 +274,10 @@ def test_transient_webhook_failure_is_retried_after_back_off_then_sent(
     assert hook.last_error == "HTTP 503 Service Unavailable"
     assert hook.claimed_by is None
 
-    receiver.now = NOW + timedelta(seconds=29)
-    assert deliver_due(sessions, worker_id="w1", transports=transports, clock=at(receiver.now)) == 0
-    receiver.now = NOW + timedelta(seconds=30)
-    assert deliver_due(sessions, worker_id="w2", transports=transports, clock=at(receiver.now)) == 1
+    receiver_clock.now = NOW + timedelta(seconds=29)
+    assert deliver_due(sessions, worker_id="w1", transports=transports, clock=at(receiver_clock.now)) == 0
+    receiver_clock.now = NOW + timedelta(seconds=30)
+    assert deliver_due(sessions, worker_id="w2", transports=transports, clock=at(receiver_clock.now)) == 1
 
     [hook] = notifications(sessions, channel="webhook")
     assert (hook.status, hook.attempts, hook.sent_at) == ("sent", 2, NOW + timedelta(seconds=30))
@@ -367,7 +286,7 @@ def test_transient_webhook_failure_is_retried_after_back_off_then_sent(
 
 
 def test_retries_back_off_exponentially_then_fail_after_the_last_attempt(
-    sessions: sessionmaker[Session], smtp: SmtpSink, receiver: Receiver, tmp_path: Path
+    sessions: sessionmaker[Session], smtp: SmtpSink, receiver: Receiver, receiver_clock: Clock, tmp_path: Path
 ) -> None:
     make_world(sessions, webhook_url=receiver.url)
     receiver.script = [503] * 20
@@ -375,7 +294,7 @@ def test_retries_back_off_exponentially_then_fail_after_the_last_attempt(
     moment = NOW
     waits = []
     for _ in range(MAX_ATTEMPTS):
-        receiver.now = moment
+        receiver_clock.now = moment
         deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment))
         [hook] = notifications(sessions, channel="webhook")
         if hook.status == "pending":
@@ -419,7 +338,7 @@ def test_smtp_550_fails_at_once_and_451_is_retried(
 
 
 def test_unreachable_servers_are_transient(sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    closed = _free_port()  # nothing listens here
+    closed = free_port()  # nothing listens here
     make_world(sessions, webhook_url=f"http://127.0.0.1:{closed}/hook")
     deliver_due(sessions, worker_id="w", transports=smtp_transports(closed, tmp_path), clock=at(NOW))
     rows = notifications(sessions)
@@ -474,7 +393,7 @@ def test_a_late_failure_from_a_worker_whose_claim_was_taken_over_is_not_recorded
     later = NOW + timedelta(minutes=5)
     with sessions() as db:
         assert claim_next(db, worker_id="fast", now=later) is not None
-    closed = _free_port()
+    closed = free_port()
     with sessions() as db:
         assert deliver_one(db, slow, transports=smtp_transports(closed, tmp_path), now=later) == "lost"
     [row] = notifications(sessions)

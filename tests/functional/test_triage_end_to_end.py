@@ -12,23 +12,18 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from dataclasses import dataclass, replace
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from helpers import Clock, count, csrf_from, hidden, rows
 from httpx import Response
+from loopback import Receiver, SmtpSink, smtp_sink, webhook_receiver
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from world import (
@@ -63,62 +58,13 @@ SECOND_CLINICIAN = "second.clinician.a@example.org"
 CLINICAL_WORDS = ("breath", "fever", "twitch", "emergency", "contact_team", "routine", "choking", "paula")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# --- A real SMTP server ------------------------------------------------------------------------------------
-
-
-@dataclass
-class SmtpSink:
-    port: int
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(msg, EmailMessage)
-        self.messages.append(msg)
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
+# --- Real servers on 127.0.0.1 (see loopback.py) ----------------------------------------------------------
 
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink(port=_free_port())
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    try:
+    with smtp_sink() as sink:
         yield sink
-    finally:
-        controller.stop()
-
-
-# --- A webhook receiver that checks signatures, as a clinic's system would ----------------------------------
-
-
-@dataclass
-class Call:
-    headers: dict[str, str]
-    body: bytes
-    signature_ok: bool
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.body)
-        return data
-
-
-@dataclass
-class Receiver:
-    url: str
-    clock: Clock
-    secret: str = ""  # known once the clinic has registered the endpoint
-    calls: list[Call] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -128,32 +74,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def receiver(clock: Clock) -> Iterator[Receiver]:
-    state = Receiver(url="", clock=clock)
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            header = self.headers.get("X-Alscare-Signature", "")
-            ok = verify_webhook_signature(state.secret, header, body, now=state.clock())
-            with lock:
-                state.calls.append(Call(dict(self.headers.items()), body, ok))
-            self.send_response(200 if ok else 401)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/alscare-hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    """Checks signatures on the app's clock; its secret is known once the clinic has registered the endpoint."""
+    with webhook_receiver(now=clock) as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # --- The app and the world ---------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ sign-in (tested elsewhere) does not get in the way of tests about what a signed-
 from __future__ import annotations
 
 import functools
+import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,10 +26,11 @@ from typing import Any
 from unittest import mock
 
 import fastapi.routing
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from alscare.actions import accounts, consent
 from alscare.actions.assessments import record_alsfrs_assessment
@@ -37,7 +40,8 @@ from alscare.mail import OutboxMailer
 from alscare.security.passwords import hash_password
 from alscare.security.tokens import csrf_token, new_token, token_digest
 from alscare.settings import load_settings
-from alscare.storage.models import Clinic, User, WebSession
+from alscare.storage.db import make_engine, make_sessionmaker
+from alscare.storage.models import Base, Clinic, User, WebSession
 from alscare.web.app import create_app
 from alscare.web.middleware import SESSION_COOKIE
 
@@ -356,6 +360,76 @@ def signed_in_client(app: FastAPI, user: User | int | None) -> TestClient:
 def csrf_of(client: TestClient) -> str:
     """The CSRF token the client sends (for page forms' ``csrf_token`` field)."""
     return str(client.headers["X-CSRF-Token"])
+
+
+# --- The world once per database for a whole module, each test in a transaction rolled back afterwards -----
+
+
+def world_once_per_database(label: str) -> tuple[Any, ...]:
+    """Fixtures for a module that builds the world once per database and runs each test inside one transaction
+    on one connection, rolled back at its end (the app's commits become savepoints inside it, so they are seen
+    by later requests and by the test, and undone afterwards): every test starts from the same untouched world.
+
+    Returns the fixtures ``_world_database``, ``_world``, ``_module_app``, ``conn``, ``app`` and ``world``, in
+    that order; a module assigns them to those names (they ask for each other by name)::
+
+        _world_database, _world, _module_app, conn, app, world = world_once_per_database("matrix")
+
+    ``label`` names the module's temporary folders. Tests in such a module use its ``app``, ``conn`` and
+    ``world``, not ``db``/``engine`` (those are a different database).
+    """
+
+    @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+    def _world_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+        """A database holding the world, built once per backend for the module."""
+        if request.param == "sqlite":
+            path = tmp_path_factory.mktemp(label) / "alscare.db"
+            shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+            engine = make_engine(f"sqlite:///{path}")
+        else:
+            engine = make_engine(request.getfixturevalue("_postgres_database"))
+        yield engine
+        if request.param == "postgresql":
+            # Leave the shared test database as empty as the next module expects it.
+            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            with engine.begin() as c:
+                c.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+
+    @pytest.fixture(scope="module")
+    def _world(_world_database: Engine) -> World:
+        with make_sessionmaker(_world_database)() as db:
+            return build_world(db)
+
+    @pytest.fixture(scope="module")
+    def _module_app(_world_database: Engine, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+        return app_on(_world_database, tmp_path_factory.mktemp(f"{label}-app"))
+
+    @pytest.fixture
+    def conn(_world_database: Engine, _world: World, _module_app: FastAPI) -> Iterator[Connection]:
+        """One connection in one transaction for the whole test, rolled back at its end."""
+        ctx = _module_app.state.ctx
+        with _world_database.connect() as connection:
+            outer = connection.begin()
+            ctx.sessions = sessionmaker(
+                bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+            try:
+                yield connection
+            finally:
+                ctx.sessions = make_sessionmaker(_world_database)
+                freeze_clock(_module_app)  # a test may have moved the clock on
+                outer.rollback()
+
+    @pytest.fixture
+    def app(_module_app: FastAPI, conn: Connection) -> FastAPI:
+        return _module_app
+
+    @pytest.fixture
+    def world(_world: World, conn: Connection) -> World:
+        return _world
+
+    return _world_database, _world, _module_app, conn, app, world
 
 
 # --- Routes, read at collection time so tests parametrised over them grow as routes are added ----------------
