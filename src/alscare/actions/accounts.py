@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from alscare.access import GRANTABLE_SCOPES, Scope
 from alscare.actions.audit import record_event
+from alscare.actions.consent import add_grant
 from alscare.actions.errors import InvalidInput, NotFound, PermissionDenied
 from alscare.security.passwords import DUMMY_HASH, check_password_policy, hash_password, verify_password
 from alscare.security.tokens import new_token, token_digest
 from alscare.security.totp import verify_totp
-from alscare.storage.models import ConsentGrant, Invitation, PasswordReset, Patient, User, WebSession
+from alscare.storage.models import Invitation, PasswordReset, Patient, User, WebSession
 
 INVITATION_LIFETIME = timedelta(days=7)
 RESET_LIFETIME = timedelta(hours=1)
@@ -249,42 +250,24 @@ def accept_invitation(
         db.add(patient)
         db.flush()
         for scope in _check_scopes(share_with_clinic or []):
-            db.add(
-                ConsentGrant(
-                    patient_id=patient.id,
-                    grantee_clinic_id=inv.clinic_id,
-                    scope=scope,
-                    granted_by_id=user.id,
-                    granted_at=now,
-                )
-            )
-            record_event(
+            add_grant(
                 db,
-                now=now,
-                actor_user_id=user.id,
                 patient_id=patient.id,
-                action="write",
-                resource="sharing",
+                scope=scope,
+                granted_by_id=user.id,
+                now=now,
+                grantee_clinic_id=inv.clinic_id,
                 detail=f"granted {scope} to clinic",
             )
     elif inv.role == "caregiver" and inv.patient_id is not None:
         for scope in inv.scopes:
-            db.add(
-                ConsentGrant(
-                    patient_id=inv.patient_id,
-                    grantee_user_id=user.id,
-                    scope=scope,
-                    granted_by_id=inv.invited_by_id,
-                    granted_at=now,
-                )
-            )
-            record_event(
+            add_grant(
                 db,
-                now=now,
-                actor_user_id=inv.invited_by_id,
                 patient_id=inv.patient_id,
-                action="write",
-                resource="sharing",
+                scope=scope,
+                granted_by_id=inv.invited_by_id,
+                now=now,
+                grantee_user_id=user.id,
                 detail=f"granted {scope} by invitation",
             )
     inv.accepted_at = now

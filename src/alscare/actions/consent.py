@@ -65,12 +65,41 @@ def grant_access(
     ).scalar_one_or_none()
     if existing is not None:
         return existing
+    return add_grant(
+        db,
+        patient_id=patient_id,
+        scope=scope,
+        granted_by_id=actor.id,
+        now=now,
+        grantee_user_id=grantee_user_id,
+        grantee_clinic_id=grantee_clinic_id,
+        source_ip=source_ip,
+    )
+
+
+def add_grant(
+    db: Session,
+    *,
+    patient_id: int,
+    scope: str,
+    granted_by_id: int,
+    now: datetime,
+    grantee_user_id: int | None = None,
+    grantee_clinic_id: int | None = None,
+    detail: str | None = None,
+    source_ip: str | None = None,
+) -> ConsentGrant:
+    """Store one grant and put it on the audit trail, as done by ``granted_by_id``.
+
+    No access check: callers have made theirs (``grant_access`` opens the record for sharing; accepting an
+    invitation carries the consent the person gave when inviting, or gives when accepting).
+    """
     grant = ConsentGrant(
         patient_id=patient_id,
         grantee_user_id=grantee_user_id,
         grantee_clinic_id=grantee_clinic_id,
         scope=scope,
-        granted_by_id=actor.id,
+        granted_by_id=granted_by_id,
         granted_at=now,
     )
     db.add(grant)
@@ -78,11 +107,11 @@ def grant_access(
     record_event(
         db,
         now=now,
-        actor_user_id=actor.id,
+        actor_user_id=granted_by_id,
         patient_id=patient_id,
         action="write",
         resource="sharing",
-        detail=f"granted {scope} (grant {grant.id})",
+        detail=detail or f"granted {scope} (grant {grant.id})",
         source_ip=source_ip,
     )
     return grant

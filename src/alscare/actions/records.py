@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alscare.access import Action, ActiveGrant, Actor, RecordOwner, Scope, decide
-from alscare.actions.audit import record_event
+from alscare.actions.audit import AccessLogEntry, access_log, record_event
 from alscare.actions.errors import NotFound
 from alscare.storage.models import ConsentGrant, Patient, User
 
@@ -96,3 +96,20 @@ def visible_patients(db: Session, *, user: User) -> list[Patient]:
 
 def own_patient(db: Session, *, user: User) -> Patient | None:
     return db.execute(select(Patient).where(Patient.user_id == user.id)).scalar_one_or_none()
+
+
+def access_log_of(
+    db: Session, *, actor: User, patient_id: int, now: datetime, source_ip: str | None = None
+) -> tuple[Patient, list[AccessLogEntry]]:
+    """Who read or changed a record, newest first. Only the person and their proxy may see it."""
+    patient = open_record(
+        db,
+        user=actor,
+        patient_id=patient_id,
+        scope=Scope.SHARING,
+        action=Action.READ,
+        now=now,
+        resource="access_log",
+        source_ip=source_ip,
+    )
+    return patient, access_log(db, patient_id=patient_id)

@@ -15,8 +15,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictInt
 from alscare.access import GRANTABLE_SCOPES, Action, Scope
 from alscare.actions import accounts, alerts, checkins, consent, messages, schedules
 from alscare.actions.assessments import assessments_of, record_alsfrs_assessment
-from alscare.actions.audit import access_log
-from alscare.actions.records import open_record, visible_patients
+from alscare.actions.records import access_log_of, open_record, visible_patients
 from alscare.storage.models import Patient
 from alscare.web.deps import ApiUser, Db, api_csrf, client_ip, csrf_for
 from alscare.web.presenters import assessment_row, record_summary
@@ -383,17 +382,9 @@ def delete_grant(request: Request, patient_id: PatientId, grant_id: PatientId, u
 @router.get("/patients/{patient_id}/access-log", response_model=list[AccessLogOut], responses=ErrorResponses)
 def get_access_log(request: Request, patient_id: PatientId, user: ApiUser, db: Db) -> list[AccessLogOut]:
     """Who read or changed the record. Only the person and their proxy may see it."""
-    open_record(
-        db,
-        user=user,
-        patient_id=patient_id,
-        scope=Scope.SHARING,
-        action=Action.READ,
-        now=request.app.state.ctx.clock(),
-        resource="access_log",
-        source_ip=client_ip(request),
+    _, entries = access_log_of(
+        db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
     )
-    entries = access_log(db, patient_id=patient_id)
     db.commit()
     return [AccessLogOut(at=e.at, who=e.who, role=e.role, action=e.action, resource=e.resource) for e in entries]
 

@@ -9,9 +9,8 @@ from sqlalchemy import select
 from alscare.access import GRANTABLE_SCOPES, SCOPE_LABELS, Action, Scope
 from alscare.actions import accounts, consent
 from alscare.actions.assessments import assessments_of
-from alscare.actions.audit import access_log
 from alscare.actions.errors import InvalidInput
-from alscare.actions.records import may, open_record, own_patient, visible_patients
+from alscare.actions.records import access_log_of, may, open_record, own_patient, visible_patients
 from alscare.storage.models import Clinic, Invitation, User
 from alscare.web.deps import Db, PageUser, client_ip
 from alscare.web.pages.forms import choices, read_form, text
@@ -179,17 +178,9 @@ async def revoke(request: Request, patient_id: int, grant_id: int, user: PageUse
 
 @router.get("/patients/{patient_id}/access-log")
 def who_viewed(request: Request, patient_id: int, user: PageUser, db: Db) -> Response:
-    patient = open_record(
-        db,
-        user=user,
-        patient_id=patient_id,
-        scope=Scope.SHARING,
-        action=Action.READ,
-        now=request.app.state.ctx.clock(),
-        resource="access_log",
-        source_ip=client_ip(request),
+    patient, entries = access_log_of(
+        db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
     )
-    entries = access_log(db, patient_id=patient_id)
     db.commit()
     return render(
         request,
