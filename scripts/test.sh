@@ -5,13 +5,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
-# Browser tests use Debian's Chromium (never a downloaded browser) and axe-core from npm.
-if [ ! -x /usr/bin/chromium ]; then
+# Browser tests use Debian's Chromium (never a downloaded browser) and axe-core from npm; PDF documents need
+# Debian's Pango (WeasyPrint) and their tests turn them into PNG and text with poppler-utils.
+missing=""
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+[ -x /usr/bin/pdftoppm ] || missing="$missing poppler-utils"
+ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$missing libpango-1.0-0 libpangoft2-1.0-0"
+[ -d /usr/share/fonts/truetype/dejavu ] || missing="$missing fonts-dejavu-core"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-    echo "== installing Debian's chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "== installing Debian's$missing"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
-    echo "!! /usr/bin/chromium is missing and cannot be installed here: browser tests will be skipped" >&2
+    echo "!!$missing missing and cannot be installed here: browser and PDF tests will be skipped" >&2
   fi
 fi
 if [ -f package.json ] && [ ! -f node_modules/axe-core/axe.min.js ]; then

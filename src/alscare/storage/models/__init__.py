@@ -454,3 +454,19 @@ class Message(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     author: Mapped[User] = relationship()
+
+
+# --- Domain modules --------------------------------------------------------------------------------
+# Tables of newer domains live in their own modules beside this one (``storage/models/<domain>.py``), so no
+# file grows into a god module. Importing them here registers every table on ``Base.metadata`` whoever
+# imports this package first (Alembic, the app, the tests). New code imports a domain's models from its
+# own module, e.g. ``from alscare.storage.models.care_wishes import CareWishesVersion``.
+def _register_domain_modules() -> None:
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_register_domain_modules()

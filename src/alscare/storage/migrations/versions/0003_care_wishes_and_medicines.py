@@ -1,0 +1,24 @@
+"""care wishes and medicines
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-02 05:00:00
+
+Reserved in the chain so that work on several domains can proceed side by side; it changes nothing until
+its domain's tables are added here.
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

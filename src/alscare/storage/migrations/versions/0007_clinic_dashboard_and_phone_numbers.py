@@ -1,0 +1,24 @@
+"""clinic dashboard and phone numbers
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-02 05:00:00
+
+Reserved in the chain so that work on several domains can proceed side by side; it changes nothing until
+its domain's tables are added here.
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
