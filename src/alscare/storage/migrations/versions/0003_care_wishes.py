@@ -1,7 +1,7 @@
-"""diagnosis journey and learning
+"""care wishes
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-02 05:00:00
 
 Reserved in the chain so that work on several domains can proceed side by side; it changes nothing until
@@ -10,8 +10,8 @@ its domain's tables are added here.
 
 from collections.abc import Sequence
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

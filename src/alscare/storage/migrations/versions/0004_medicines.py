@@ -1,7 +1,7 @@
-"""history prompts and timeline
+"""medicines
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02 05:00:00
 
 Reserved in the chain so that work on several domains can proceed side by side; it changes nothing until
@@ -10,8 +10,8 @@ its domain's tables are added here.
 
 from collections.abc import Sequence
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
-"""clinic operations and accounts
+"""clinic dashboard and phone numbers
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02 05:00:00
 
 Reserved in the chain so that work on several domains can proceed side by side; it changes nothing until
@@ -10,8 +10,8 @@ its domain's tables are added here.
 
 from collections.abc import Sequence
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

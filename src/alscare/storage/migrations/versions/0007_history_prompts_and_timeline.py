@@ -1,7 +1,7 @@
-"""security hardening
+"""history prompts and timeline
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02 05:00:00
 
 Reserved in the chain so that work on several domains can proceed side by side; it changes nothing until
@@ -10,8 +10,8 @@ its domain's tables are added here.
 
 from collections.abc import Sequence
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
