@@ -16,6 +16,7 @@ import typer
 
 from alscare.clinical.alsfrs_r import Assessment
 from alscare.clinical.errors import InvalidInput
+from alscare.clinical.forecast import FVC_PERCENT_BOUNDS, forecast
 from alscare.clinical.prognosis import EncalsPredictors, predict
 from alscare.clinical.progression import DatedTotal, summarise_progression
 from alscare.clinical.staging import kings_stage, mitos_stage
@@ -168,6 +169,72 @@ def prognosis() -> None:
 def triage_command() -> None:
     """Triage a symptom check-in: emergency, contact_team or routine, with every rule that fired."""
     _run(triage_result)
+
+
+# --- forecast -------------------------------------------------------------------------------------------------
+
+
+def _entries(data: Mapping[str, Any], field: str, value_key: str, required: bool) -> list[tuple[date, Any]]:
+    """A list of ``{"date", value_key}`` objects as (date, raw value), naming ``field[i].<key>`` when wrong."""
+    raw = _require(data, field) if required else data.get(field, [])
+    if not isinstance(raw, list):
+        _fail(field, f"must be a list of {{date, {value_key}}}")
+    out = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            _fail(f"{field}[{i}]", f"must be an object with date and {value_key}")
+        for key in entry:
+            if key not in ("date", value_key):
+                _fail(f"{field}[{i}].{key}", "unknown field")
+        for key in ("date", value_key):
+            if key not in entry:
+                _fail(f"{field}[{i}].{key}", "is required")
+        out.append((_date(entry["date"], f"{field}[{i}].date"), entry[value_key]))
+    return out
+
+
+def forecast_result(data: dict[str, Any]) -> dict[str, Any]:
+    """Expected ALSFRS-R total 3, 6 and 12 months after ``today``, with the 80 % prediction interval.
+
+    ``fvc`` is checked but does not change the forecast: the fitted model does not use it (docs/sources.md).
+    """
+    _only(data, {"today", "onset", "age_at_onset", "bulbar_onset", "assessments", "fvc"})
+    today = _date(_require(data, "today"), "today")
+    onset = _date(_require(data, "onset"), "onset")
+    age = _require(data, "age_at_onset")
+    if isinstance(age, bool) or not isinstance(age, int | float):
+        _fail("age_at_onset", "must be a number of years")
+    _require(data, "bulbar_onset")
+    bulbar = _bool(data, "bulbar_onset")
+    points = []
+    for i, (on, total) in enumerate(_entries(data, "assessments", "total", required=True)):
+        if isinstance(total, bool) or not isinstance(total, int):
+            _fail(f"assessments[{i}].total", "must be a whole number from 0 to 48")
+        points.append(DatedTotal(on=on, total=total))
+    low, high = FVC_PERCENT_BOUNDS
+    for i, (on, percent) in enumerate(_entries(data, "fvc", "percent", required=False)):
+        if isinstance(percent, bool) or not isinstance(percent, int | float) or not low <= percent <= high:
+            _fail(f"fvc[{i}].percent", f"must be a number from {low:g} to {high:g} (% of predicted)")
+        if on > today:
+            _fail(f"fvc[{i}].date", f"must not be after today ({today})")
+    f = forecast(today=today, onset=onset, age_at_onset=age, bulbar_onset=bulbar, assessments=points)
+    return {
+        "slope_per_month": round(f.slope_per_month, 4),
+        "horizons": {
+            str(h.months): {
+                "total": round(h.point.total, 1),
+                "low": round(h.point.low, 1),
+                "high": round(h.point.high, 1),
+            }
+            for h in f.horizons
+        },
+    }
+
+
+@app.command(name="forecast")
+def forecast_command() -> None:
+    """Forecast the ALSFRS-R total 3, 6 and 12 months ahead, with an 80 % prediction interval."""
+    _run(forecast_result)
 
 
 @app.command()
