@@ -584,8 +584,8 @@ def _trend_crossing(
 ) -> CrossingRange | None:
     if latest is not None and reached(latest.value):
         return CrossingRange(earliest=latest.on, latest=latest.on, already=True)
-    if trend is None:
-        return None
+    if trend is None or trend.slope >= 0:
+        return None  # too few measurements, or no decline seen: nothing to extrapolate a crossing from
     return _search(today, horizon, lambda m: reached(trend.bounds(m)[0]), lambda m: reached(trend.bounds(m)[1]))
 
 
@@ -599,8 +599,9 @@ def crossing_fvc_below(
 ) -> CrossingRange | None:
     """When FVC (% of predicted) is expected to fall below ``threshold`` (50 %: an NIV trigger, AAN 2009).
 
-    A straight line through the measurements of the last ``window_months`` (at least 3), with the Student-t
-    80 % prediction interval of one new test. None with too few measurements or no crossing in the horizon.
+    A straight line through the measurements of the last ``window_months`` (at least 3, on 3 dates), with the
+    Student-t 80 % prediction interval of one new test. None with too few measurements, when the line does not
+    fall, or when even its pessimistic edge does not cross within the horizon.
     """
     horizon = _check_horizon(horizon_months)
     trend, latest = _trend("fvc", "percent", fvc, today, window_months, FVC_PERCENT_BOUNDS)
