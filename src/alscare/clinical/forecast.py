@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Final
 
 from alscare.clinical.alsfrs_r import TOTAL_MAX
@@ -125,15 +126,15 @@ class ForecastModel:
         ranges = {name: (float(data["ranges"][name][0]), float(data["ranges"][name][1])) for name in COVARIATES}
         return cls(
             intercept=float(data["intercept"]),
-            coefficients=coefficients,
+            coefficients=MappingProxyType(coefficients),
             delta_fs_offset=float(data["delta_fs_offset"]),
-            ranges=ranges,
+            ranges=MappingProxyType(ranges),
             noise_ratio=float(data["noise_ratio"]),
             sigma2=float(data["sigma2"]),
             tau2=float(data["tau2"]),
             omega2=float(data["omega2"]),
             slope_window_months=float(data["slope_window_months"]),
-            fit=dict(data.get("fit", {})),
+            fit=MappingProxyType(dict(data.get("fit", {}))),  # read-only: the cached model is shared
         )
 
     def to_dict(self) -> dict[str, Any]:
