@@ -202,6 +202,7 @@ def _trajectory(model: ForecastModel, p: Person) -> Trajectory:
         last_date_months=0.0,
         mean_total=p.mean_total / TO_MODEL_SCALE,
         count=p.visits,
+        latest_total=p.last_total / TO_MODEL_SCALE,
         slope=predict_slope(model, p.features),
         model=model,
     )

@@ -57,6 +57,7 @@ __all__ = [
     "BandPoint",
     "CrossingRange",
     "DatedValue",
+    "ExpectedCrossings",
     "Forecast",
     "ForecastModel",
     "HorizonForecast",
@@ -67,6 +68,7 @@ __all__ = [
     "crossing_fvc_below",
     "crossing_speech_at_most",
     "crossing_total_at_most",
+    "expected_crossings",
     "forecast",
     "forecast_band",
     "load_model",
@@ -267,6 +269,7 @@ class Trajectory:
     last_date_months: float  # months from ``today`` to the latest assessment (≤ 0)
     mean_total: float
     count: int
+    latest_total: float  # the latest assessment's total, ALSFRS-R points
     slope: SlopePrediction  # 40-point scale
     model: ForecastModel
 
@@ -381,6 +384,7 @@ def trajectory(
         last_date_months=xs[-1],
         mean_total=sum(ys) / len(ys),
         count=len(used),
+        latest_total=float(latest.total),
         slope=predict_slope(model, features),
         model=model,
     )
@@ -487,16 +491,14 @@ def _check_horizon(horizon_months: object) -> float:
     return float(horizon_months)
 
 
-def crossing_total_at_most(
-    t: Trajectory, *, threshold: float = 24, horizon_months: float = 12, latest_total: int | None = None
-) -> CrossingRange | None:
+def crossing_total_at_most(t: Trajectory, *, threshold: float = 24, horizon_months: float = 12) -> CrossingRange | None:
     """When the ALSFRS-R total is expected to be ≤ ``threshold`` (24: half the scale lost), within the horizon.
 
-    Uses the forecast band. None when even its pessimistic edge stays above the threshold until the horizon.
-    Give ``latest_total`` (the latest assessment) to have a threshold already reached reported as such.
+    Uses the forecast band. None when even its pessimistic edge stays above the threshold until the horizon;
+    reached (``already``) when the latest assessment is at or below it.
     """
     horizon = _check_horizon(horizon_months)
-    if latest_total is not None and latest_total <= threshold:
+    if t.latest_total <= threshold:
         last = t.today + timedelta(days=round(t.last_date_months * DAYS_PER_MONTH))
         return CrossingRange(earliest=last, latest=last, already=True)
 
@@ -623,3 +625,30 @@ def crossing_speech_at_most(
     horizon = _check_horizon(horizon_months)
     trend, latest = _trend("speech", "score", speech, today, window_months, (0.0, 4.0))
     return _trend_crossing(trend, latest, today, horizon, lambda v: v <= threshold)
+
+
+@dataclass(frozen=True)
+class ExpectedCrossings:
+    """The clinic table's three planning columns for one person (None: not expected within the horizon, or
+    not enough data)."""
+
+    total_at_most_24: CrossingRange | None
+    fvc_below_50: CrossingRange | None
+    speech_at_most_2: CrossingRange | None
+
+
+def expected_crossings(
+    t: Trajectory | None,
+    *,
+    today: date,
+    fvc: Sequence[DatedValue] = (),
+    speech: Sequence[DatedValue] = (),
+    horizon_months: float = 12,
+) -> ExpectedCrossings:
+    """All three "expected to cross" ranges: ALSFRS-R total ≤ 24 (from the forecast ``t``, None if there is
+    no forecast), FVC < 50 % and speech (item 1) ≤ 2 (from their own histories)."""
+    return ExpectedCrossings(
+        total_at_most_24=None if t is None else crossing_total_at_most(t, horizon_months=horizon_months),
+        fvc_below_50=crossing_fvc_below(fvc, today=today, horizon_months=horizon_months),
+        speech_at_most_2=crossing_speech_at_most(speech, today=today, horizon_months=horizon_months),
+    )

@@ -26,6 +26,7 @@ from alscare.clinical.forecast import (
     crossing_fvc_below,
     crossing_speech_at_most,
     crossing_total_at_most,
+    expected_crossings,
     forecast,
     forecast_band,
     load_model,
@@ -307,7 +308,7 @@ def test_total_far_above_24_is_not_expected_to_cross_within_a_year() -> None:
 def test_total_already_at_24_is_reported_as_reached() -> None:
     history = monthly([30, 27, 24])
     t = trajectory(**person(history))  # type: ignore[arg-type]
-    crossing = crossing_total_at_most(t, latest_total=24)
+    crossing = crossing_total_at_most(t)
     assert crossing is not None and crossing.already
     assert crossing.earliest == crossing.latest == history[-1].on
 
@@ -390,3 +391,37 @@ def test_crossing_horizon_is_checked() -> None:
     with pytest.raises(InvalidInput) as e:
         crossing_speech_at_most(fvc([4, 4, 3]), today=START + timedelta(days=90), horizon_months=0)
     assert e.value.field == "horizon_months"
+
+
+def test_expected_crossings_gathers_the_three_columns() -> None:
+    history = monthly(list(range(40, 27, -1)))
+    today = history[-1].on
+    t = trajectory(**person(history))  # type: ignore[arg-type]
+    columns = expected_crossings(t, today=today, fvc=fvc([91, 79, 71, 59]), speech=fvc([4, 4]))
+    assert columns.total_at_most_24 == crossing_total_at_most(t)
+    assert columns.fvc_below_50 is not None and columns.speech_at_most_2 is None  # two speech scores: too few
+    nothing = expected_crossings(None, today=today)
+    assert (nothing.total_at_most_24, nothing.fvc_below_50, nothing.speech_at_most_2) == (None, None, None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(st.floats(5, 130), min_size=3, max_size=10),
+    gaps=st.lists(st.integers(1, 90), min_size=10, max_size=10),
+    wait=st.integers(0, 200),
+)
+def test_fvc_crossing_is_an_ordered_range_within_the_horizon(values: list[float], gaps: list[int], wait: int) -> None:
+    day = START
+    series = []
+    for v, g in zip(values, gaps, strict=False):
+        day += timedelta(days=g)
+        series.append(DatedValue(day, v))
+    today = day + timedelta(days=wait)
+    crossing = crossing_fvc_below(series, today=today)
+    if crossing is None:
+        return
+    if crossing.already:
+        assert series[-1].value < 50 and crossing.earliest == crossing.latest == series[-1].on
+        return
+    assert today <= crossing.earliest <= today + timedelta(days=365)
+    assert crossing.latest is None or crossing.earliest <= crossing.latest <= today + timedelta(days=365)
