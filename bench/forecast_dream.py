@@ -286,16 +286,24 @@ def fit_record(train_path: Path, rows: Sequence[Mapping[str, str]], e: Evaluatio
 
 def _print_evaluation(e: Evaluation, seconds: float) -> None:
     print(f"DREAM ALS training data: {e.n} people, {e.folds}-fold cross-validation (seed {SEED}), {seconds:.1f} s")
-    print(f"  alscare forecast (shrinkage, {len(COVARIATES)} covariates)  CV RMSD {e.rmsd:.4f} points/month")
-    print(f"  training-mean baseline, same folds             CV RMSD {e.baseline_rmsd:.4f}")
-    print(f"  README, test split: training mean {README_TRAINING_MEAN}, 4-feature linear ")
-    print(f"    {README_FOUR_FEATURE_LINEAR}, random forest {README_RANDOM_FOREST} (test RMSD; dFRS withheld here)")
+    print("RMSD of dFRS, points/month (40-point ALSFRS):")
+    print(f"  alscare forecast (shrinkage, {len(COVARIATES)} covariates), CV   {e.rmsd:.4f}")
+    print(f"  training-mean baseline, same folds, CV            {e.baseline_rmsd:.4f}")
+    print(f"  README, on the test split (dFRS withheld here): training mean {README_TRAINING_MEAN}, "
+          f"4-feature linear {README_FOUR_FEATURE_LINEAR}, random forest {README_RANDOM_FOREST}")  # fmt: skip
     print("80 % interval, share of held-out people inside it:")
-    print(f"  3→12-month slope (dFRS)                        {e.slope_coverage:.3f}  (mean width "
+    print(f"  3→12-month slope (dFRS)                           {e.slope_coverage:.3f}  (mean width "
           f"{e.mean_interval_width:.2f} points/month)")  # fmt: skip
     for h, c in e.horizon_coverage.items():
-        print(f"  total {h:>2} months on (last total + dFRS·{h:<2})        {c:.3f}")
+        print(f"  total {h:>2} months on (last total + dFRS·{h:<2})         {c:.3f}")
     print("Data: the PRO-ACT Consortium (DREAM ALS Prediction Prize4Life; CASIdata, GPL ≥ 3).")
+
+
+def _print_model(m: ForecastModel) -> None:
+    terms = " ".join(f"{'+' if b >= 0 else '−'} {abs(b):.4g}·{name}" for name, b in m.coefficients.items())
+    print(f"Fitted on all of it: prior slope = {m.intercept:.4g} {terms}")
+    print(f"  own-slope weight = Sxx / (Sxx + {m.noise_ratio:.3g})")
+    print(f"  σ² {m.sigma2:.3g} points², τ² {m.tau2:.3g}, ω² {m.omega2:.3g} (points/month)²")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -324,8 +332,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluation = cross_validate(rows, folds=args.folds)
     seconds = time.perf_counter() - start
     _print_evaluation(evaluation, seconds)
+    model = fit(rows)
+    _print_model(model)
     if args.write_model is not None:
-        model = replace(fit(rows), fit=fit_record(args.train, rows, evaluation, date.today()))
+        model = replace(model, fit=fit_record(args.train, rows, evaluation, date.today()))
         args.write_model.parent.mkdir(parents=True, exist_ok=True)
         args.write_model.write_text(json.dumps(model.to_dict(), indent=2) + "\n", encoding="utf-8")
         print(f"wrote the model to {args.write_model}")

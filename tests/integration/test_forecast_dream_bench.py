@@ -101,8 +101,8 @@ def test_bench_cross_validates_a_slice_and_writes_a_model(
     model_file = tmp_path / "model.json"
     assert bench.main(["--train", str(train), "--write-model", str(model_file)]) == 0
     printed = capsys.readouterr().out
-    rmsd = float(re.search(r"alscare forecast .* CV RMSD (\d\.\d+)", printed).group(1))  # type: ignore[union-attr]
-    baseline = float(re.search(r"training-mean baseline.* CV RMSD (\d\.\d+)", printed).group(1))  # type: ignore[union-attr]
+    rmsd = float(re.search(r"alscare forecast .*, CV +(\d\.\d+)", printed).group(1))  # type: ignore[union-attr]
+    baseline = float(re.search(r"training-mean baseline, same folds, CV +(\d\.\d+)", printed).group(1))  # type: ignore[union-attr]
     assert rmsd < baseline
     for h in (3, 6, 12):
         assert re.search(rf"total +{h} months on .* 0\.\d{{3}}", printed)
