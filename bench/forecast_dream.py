@@ -132,6 +132,8 @@ def _unbounded_model() -> ForecastModel:
         sigma2=1.0,
         tau2=1.0,
         omega2=0.0,
+        omega2_per_decline=0.0,
+        decline_range=inf,
         slope_window_months=SLOPE_WINDOW_MONTHS,
         fit={},
     )
@@ -178,8 +180,17 @@ def fit(rows: Sequence[Mapping[str, str]]) -> ForecastModel:
     _, lam, beta, w = best
     sigma2 = pooled_sigma2(rows)
     tau2 = sigma2 / lam
-    residual = y - (w * own + (design * (1 - w)[:, None]) @ beta)
-    omega2 = max(float(np.mean(residual**2) - np.mean((1 - w) * tau2)), 0.0)
+    prior = design @ beta
+    residual = y - (w * own + (1 - w) * prior)
+    # ω² = what the residual variance leaves after the current slope's, as a line in the prior's decline,
+    # both coefficients kept ≥ 0 (a variance cannot fall with speed, and cannot be negative).
+    excess = residual**2 - (1 - w) * tau2
+    decline_range = (float(np.min(-prior)), float(np.max(-prior)))
+    decline = np.clip(-prior, *decline_range)
+    (omega2, per_decline), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(decline), decline]), excess, rcond=None)
+    if per_decline < 0:
+        omega2, per_decline = float(np.mean(excess)), 0.0
+    omega2 = max(float(omega2), 0.0)
     return ForecastModel(
         intercept=float(beta[0]),
         coefficients={name: float(b) for name, b in zip(COVARIATES, beta[1:], strict=True)},
@@ -189,6 +200,8 @@ def fit(rows: Sequence[Mapping[str, str]]) -> ForecastModel:
         sigma2=sigma2,
         tau2=tau2,
         omega2=omega2,
+        omega2_per_decline=float(per_decline),
+        decline_range=decline_range,
         slope_window_months=SLOPE_WINDOW_MONTHS,
         fit={},
     )
@@ -214,6 +227,7 @@ class Evaluation:
     baseline_rmsd: float
     slope_coverage: float
     horizon_coverage: dict[int, float]
+    slope_coverage_by_speed: dict[str, float]  # thirds of the predicted slope: slowest, middle, fastest
     mean_interval_width: float
     n: int
     folds: int
@@ -229,6 +243,8 @@ def cross_validate(rows: Sequence[Mapping[str, str]], folds: int = FOLDS, seed: 
     inside = 0
     widths: list[float] = []
     horizon_inside = dict.fromkeys(HORIZONS, 0)
+    predicted: list[float] = []
+    covered: list[bool] = []
     for k in range(folds):
         train = [r for r, f in zip(rows, order, strict=True) if f != k]
         test = [r for r, f in zip(rows, order, strict=True) if f == k]
@@ -243,17 +259,26 @@ def cross_validate(rows: Sequence[Mapping[str, str]], folds: int = FOLDS, seed: 
             half = Z80 * math.sqrt(s.future_variance)
             widths.append(2 * half)
             inside += abs(p.dfrs - s.mean) <= half
+            predicted.append(s.mean)
+            covered.append(abs(p.dfrs - s.mean) <= half)
             t = _trajectory(model, p)
             for h in HORIZONS:
                 mean, sd = t.mean_and_sd(float(h))
                 observed = (p.last_total + p.dfrs * h) / TO_MODEL_SCALE
                 horizon_inside[h] += abs(observed - mean) <= Z80 * sd
     n = len(errors)
+    ranked = np.argsort(predicted)[::-1]  # least negative (slowest decline) first
+    thirds = np.array_split(ranked, 3)
+    by_speed = {
+        name: float(np.mean([covered[i] for i in third]))
+        for name, third in zip(("slowest", "middle", "fastest"), thirds, strict=True)
+    }
     return Evaluation(
         rmsd=math.sqrt(float(np.mean(np.square(errors)))),
         baseline_rmsd=math.sqrt(float(np.mean(np.square(base_errors)))),
         slope_coverage=inside / n,
         horizon_coverage={h: c / n for h, c in horizon_inside.items()},
+        slope_coverage_by_speed=by_speed,
         mean_interval_width=float(np.mean(widths)),
         n=n,
         folds=folds,
@@ -279,6 +304,7 @@ def fit_record(train_path: Path, rows: Sequence[Mapping[str, str]], e: Evaluatio
         "cv_rmsd": round(e.rmsd, 4),
         "cv_baseline_rmsd": round(e.baseline_rmsd, 4),
         "cv_slope_interval_coverage_80": round(e.slope_coverage, 4),
+        "cv_slope_interval_coverage_80_by_speed_third": {k: round(v, 4) for k, v in e.slope_coverage_by_speed.items()},
         "cv_total_interval_coverage_80": {str(h): round(c, 4) for h, c in e.horizon_coverage.items()},
         "bench": "bench/forecast_dream.py",
     }
@@ -294,6 +320,8 @@ def _print_evaluation(e: Evaluation, seconds: float) -> None:
     print("80 % interval, share of held-out people inside it:")
     print(f"  3→12-month slope (dFRS)                           {e.slope_coverage:.3f}  (mean width "
           f"{e.mean_interval_width:.2f} points/month)")  # fmt: skip
+    thirds = ", ".join(f"{k} {v:.3f}" for k, v in e.slope_coverage_by_speed.items())
+    print(f"    by third of predicted slope: {thirds}")
     for h, c in e.horizon_coverage.items():
         print(f"  total {h:>2} months on (last total + dFRS·{h:<2})         {c:.3f}")
     print("Data: the PRO-ACT Consortium (DREAM ALS Prediction Prize4Life; CASIdata, GPL ≥ 3).")
@@ -303,7 +331,8 @@ def _print_model(m: ForecastModel) -> None:
     terms = " ".join(f"{'+' if b >= 0 else '−'} {abs(b):.4g}·{name}" for name, b in m.coefficients.items())
     print(f"Fitted on all of it: prior slope = {m.intercept:.4g} {terms}")
     print(f"  own-slope weight = Sxx / (Sxx + {m.noise_ratio:.3g})")
-    print(f"  σ² {m.sigma2:.3g} points², τ² {m.tau2:.3g}, ω² {m.omega2:.3g} (points/month)²")
+    print(f"  σ² {m.sigma2:.3g} points², τ² {m.tau2:.3g}, ω² {m.omega2:.3g} + {m.omega2_per_decline:.3g}·decline"
+          " (points/month)²")  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

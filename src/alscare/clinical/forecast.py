@@ -87,6 +87,8 @@ COVARIATES: Final = ("log_delta_fs", "log_months_since_onset", "age_at_onset", "
 
 FVC_PERCENT_BOUNDS: Final = (0.0, 200.0)  # % of predicted accepted as a measurement (a typing check, not a norm)
 
+_OMEGA2_MIN: Final = 1e-4  # (points/month)²: a guard so that no interval collapses to a line
+
 # Rounding a score to a whole point alone has a variance of 1/12 point² (a uniform error of ±0.5), so no
 # simple trend line below is allowed to claim a smaller scatter than that, even when its points fall on a line.
 _ROUNDING_VARIANCE: Final = 1.0 / 12.0
@@ -105,7 +107,10 @@ class ForecastModel:
     ``coefficients`` are the prior's, by :data:`COVARIATES` name; ``ranges`` the span each covariate had in
     the fitting data, to which inputs are clamped so the prior is never extrapolated; ``noise_ratio`` is
     σ²/τ²; ``sigma2`` the variance of one assessment about the person's line; ``tau2`` the variance of
-    current slopes about the prior; ``omega2`` the variance of the change of slope over the next months.
+    current slopes about the prior; the variance of the change of slope over the next months is
+    ``omega2 + omega2_per_decline · decline``, decline = −prior clamped to ``decline_range`` (the span seen in
+    the fitting data): it grows with how fast the prior says the person declines (fast progressors' slopes
+    change more, in points, than slow ones').
     """
 
     intercept: float
@@ -116,6 +121,8 @@ class ForecastModel:
     sigma2: float
     tau2: float
     omega2: float
+    omega2_per_decline: float
+    decline_range: tuple[float, float]
     slope_window_months: float
     fit: Mapping[str, Any]
 
@@ -135,6 +142,8 @@ class ForecastModel:
             sigma2=float(data["sigma2"]),
             tau2=float(data["tau2"]),
             omega2=float(data["omega2"]),
+            omega2_per_decline=float(data["omega2_per_decline"]),
+            decline_range=(float(data["decline_range"][0]), float(data["decline_range"][1])),
             slope_window_months=float(data["slope_window_months"]),
             fit=MappingProxyType(dict(data.get("fit", {}))),  # read-only: the cached model is shared
         )
@@ -151,6 +160,8 @@ class ForecastModel:
             "sigma2": self.sigma2,
             "tau2": self.tau2,
             "omega2": self.omega2,
+            "omega2_per_decline": self.omega2_per_decline,
+            "decline_range": list(self.decline_range),
             "slope_window_months": self.slope_window_months,
             "fit": dict(self.fit),
         }
@@ -186,16 +197,20 @@ class SlopeFeatures:
 class SlopePrediction:
     """Prior, weight of the own slope, and the resulting slope with its two variances (40-point scale).
 
-    ``current_variance`` is the uncertainty of the person's slope now; ``future_variance`` adds the change
-    of slope over the coming months (ω²) — the variance of the slope of the next 9 months, which is what the
-    DREAM data let us check.
+    ``current_variance`` is the uncertainty of the person's slope now; ``change_variance`` (ω²) that of its
+    change over the coming months; ``future_variance`` their sum — the variance of the slope of the next 9
+    months, which is what the DREAM data let us check.
     """
 
     prior: float
     weight: float
     mean: float
     current_variance: float
-    future_variance: float
+    change_variance: float
+
+    @property
+    def future_variance(self) -> float:
+        return self.current_variance + self.change_variance
 
 
 def _clamp(value: float, bounds: tuple[float, float]) -> float:
@@ -231,9 +246,10 @@ def predict_slope(model: ForecastModel, f: SlopeFeatures) -> SlopePrediction:
     else:
         weight = f.sxx / (f.sxx + model.noise_ratio)
         mean = prior + weight * (f.own_slope - prior)
-    current = (1.0 - weight) * model.tau2
+    decline = _clamp(-prior, model.decline_range)
+    change = max(model.omega2 + model.omega2_per_decline * decline, _OMEGA2_MIN)
     return SlopePrediction(
-        prior=prior, weight=weight, mean=mean, current_variance=current, future_variance=current + model.omega2
+        prior=prior, weight=weight, mean=mean, current_variance=(1.0 - weight) * model.tau2, change_variance=change
     )
 
 
@@ -284,7 +300,10 @@ class Trajectory:
         from_mean = months_ahead - self.mean_date_months
         from_last = max(months_ahead - self.last_date_months, 0.0)
         variance = (
-            m.sigma2 / self.count + from_mean**2 * self.slope.current_variance + from_last**2 * m.omega2 + m.sigma2
+            m.sigma2 / self.count  # today's level
+            + from_mean**2 * self.slope.current_variance  # today's slope
+            + from_last**2 * self.slope.change_variance  # the change of slope ahead
+            + m.sigma2  # the noise of the assessment on that day
         )
         total = self.mean_total + self.slope.mean / TO_MODEL_SCALE * from_mean
         return total, math.sqrt(variance) / TO_MODEL_SCALE

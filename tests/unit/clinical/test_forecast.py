@@ -70,6 +70,8 @@ TOY = ForecastModel(
     sigma2=1.0,
     tau2=0.1,
     omega2=0.04,
+    omega2_per_decline=0.0,
+    decline_range=(-math.inf, math.inf),
     slope_window_months=12.0,
     fit={},
 )
@@ -111,6 +113,22 @@ def test_covariates_are_clamped_to_what_the_model_was_fitted_on() -> None:
     at_edge = predict_slope(model, SlopeFeatures(age_at_onset=old, **base))  # type: ignore[arg-type]
     beyond = predict_slope(model, SlopeFeatures(age_at_onset=old + 30, **base))  # type: ignore[arg-type]
     assert beyond.mean == at_edge.mean
+
+
+def test_the_change_of_slope_varies_more_for_faster_decline_within_the_fitted_span() -> None:
+    model = ForecastModel.from_dict(
+        TOY.to_dict() | {"scale_max": 40, "omega2": 0.01, "omega2_per_decline": 0.3, "decline_range": [0.1, 1.5]}
+    )
+    base = {"own_slope": None, "sxx": 0.0, "months_since_onset": 20.0, "age_at_onset": 60.0, "bulbar_onset": False}
+
+    def change(intercept: float) -> float:
+        m = ForecastModel.from_dict(model.to_dict() | {"intercept": intercept})
+        return predict_slope(m, SlopeFeatures(total=30.0, **base)).change_variance  # type: ignore[arg-type]
+
+    assert change(-1.0) == pytest.approx(0.01 + 0.3 * 1.0)
+    assert change(-0.5) == pytest.approx(0.01 + 0.3 * 0.5)
+    assert change(+0.5) == change(-0.1) == pytest.approx(0.01 + 0.3 * 0.1)  # clamped: never below the fitted span
+    assert change(-3.0) == change(-1.5)
 
 
 # --- The shipped model ------------------------------------------------------------------------------------------
