@@ -486,22 +486,48 @@ class CrossingRange:
     already: bool = False
 
 
+_SCAN_DAYS: Final = 7  # coarse step of the crossing search; refined to the day by bisection
+
+
+def _first_day(reached: Callable[[float], bool], days: int, start: int = 0) -> int | None:
+    """The first day in ``start..days`` on which ``reached`` holds, or None.
+
+    Scans a week at a time, then bisects inside the week where it first holds: exact to the day as long as
+    the condition does not flip back and forth within a week, which a line with a widening interval cannot.
+    """
+    previous = start - 1
+    day = start
+    while True:
+        if reached(day / DAYS_PER_MONTH):
+            low, high = previous, day  # not reached on ``low`` (or before start), reached on ``high``
+            while high - low > 1:
+                mid = (low + high) // 2
+                if reached(mid / DAYS_PER_MONTH):
+                    high = mid
+                else:
+                    low = mid
+            return high
+        if day >= days:
+            return None
+        previous, day = day, min(day + _SCAN_DAYS, days)
+
+
 def _search(
     today: date,
     horizon_months: float,
     pessimistic: Callable[[float], bool],
     optimistic: Callable[[float], bool],
 ) -> CrossingRange | None:
-    """Walk day by day from today to the horizon: the first day each edge of the interval crosses."""
+    """From today to the horizon: the first day each edge of the interval has crossed."""
     days = round(horizon_months * DAYS_PER_MONTH)
-    earliest: date | None = None
-    for day in range(days + 1):
-        m = day / DAYS_PER_MONTH
-        if earliest is None and pessimistic(m):
-            earliest = today + timedelta(days=day)
-        if earliest is not None and optimistic(m):
-            return CrossingRange(earliest=earliest, latest=today + timedelta(days=day))
-    return None if earliest is None else CrossingRange(earliest=earliest, latest=None)
+    earliest = _first_day(pessimistic, days)
+    if earliest is None:
+        return None
+    latest = _first_day(optimistic, days, start=earliest)
+    return CrossingRange(
+        earliest=today + timedelta(days=earliest),
+        latest=None if latest is None else today + timedelta(days=latest),
+    )
 
 
 def _check_horizon(horizon_months: object) -> float:

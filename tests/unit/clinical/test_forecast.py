@@ -443,3 +443,12 @@ def test_fvc_crossing_is_an_ordered_range_within_the_horizon(values: list[float]
         return
     assert today <= crossing.earliest <= today + timedelta(days=365)
     assert crossing.latest is None or crossing.earliest <= crossing.latest <= today + timedelta(days=365)
+
+
+@given(first=st.integers(0, 400), start=st.integers(0, 30), days=st.integers(30, 365))
+def test_the_crossing_search_finds_the_first_day(first: int, start: int, days: int) -> None:
+    from alscare.clinical.forecast import _first_day
+
+    found = _first_day(lambda m: round(m * DAYS_PER_MONTH) >= first, days, start=start)
+    brute = next((d for d in range(start, days + 1) if d >= first), None)
+    assert found == brute
