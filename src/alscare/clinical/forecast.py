@@ -11,8 +11,10 @@ What the model is
     where Sxx = Σ(months − mean months)² of the person's assessments. One assessment gives weight 0 (the
     prior alone); a year of monthly assessments gives weight near 0.8. The interval has four parts: the
     noise of one assessment (σ²), how well today's level is known (σ²/n), how well the current slope is
-    known ((1 − weight)·τ²) and how much a slope changes over the following months (ω²), so intervals widen
-    with the horizon and narrow, within limits, with more assessments.
+    known ((1 − weight)·τ²) and how much a slope changes over the following months (ω², larger for faster
+    predicted decline), so intervals widen with the horizon and narrow, within limits, with more
+    assessments. The change of slope is most of the uncertainty: the data say a slope changes over months
+    more than it can be measured.
 
 Where the numbers come from
     Fitted by ``bench/forecast_dream.py`` on the DREAM ALS Prediction Prize4Life training data (1,197 people
