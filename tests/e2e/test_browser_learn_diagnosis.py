@@ -84,7 +84,12 @@ def test_mri_checklist_by_keyboard_alone(server: Server, new_person: Callable[[s
     tomas.activate("Tests on the way to a diagnosis")
     assert re.search(r"/patients/\d+/diagnosis$", tomas.page.url), tomas.page.url
     tomas.check_page("journey")
-    tomas.activate("MRI safety checklist")
+    assert "Result discussed" in tomas.text_of("#test-emg")  # the demo's journey before diagnosis
+    tomas.tab_to("Update this test: Genetic tests", where=lambda f: f["tag"] == "summary")
+    tomas.page.keyboard.press("Enter")
+    assert tomas.page.locator("#test-genetic_tests details").nth(1).get_attribute("open") is not None
+    tomas.check_page("journey-update-open")
+    tomas.activate("MRI safety checklist", backwards=True)
     assert tomas.heading() == "MRI safety checklist"
     tomas.check_page("checklist-empty")
 
