@@ -145,7 +145,7 @@ def test_the_printout_flags_yes_answers_and_renders(app: FastAPI, world: World, 
     squashed = " ".join(text.split())
     assert "FOR THE MRI TEAM: 1 answer to check" in squashed
     assert "YES: Do you have clips or coils in the blood vessels of your brain" in squashed
-    assert "NOT ANSWERED (1)" in squashed
+    assert "NOT ANSWERED (1): please ask these questions before the scan. • Are you pregnant" in squashed
     assert "Paula" in squashed
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
     [png] = list(tmp_path.glob("page*.png"))
