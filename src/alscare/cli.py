@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from alscare.clinical.alsfrs_r import Assessment
+from alscare.clinical.criteria import CriteriaInput, evaluate
 from alscare.clinical.errors import InvalidInput
 from alscare.clinical.forecast import FVC_PERCENT_BOUNDS, forecast
 from alscare.clinical.prognosis import EncalsPredictors, predict
@@ -235,6 +236,46 @@ def forecast_result(data: dict[str, Any]) -> dict[str, Any]:
 def forecast_command() -> None:
     """Forecast the ALSFRS-R total 3, 6 and 12 months ahead, with an 80 % prediction interval."""
     _run(forecast_result)
+
+
+# --- alscare criteria (issue 10): diagnostic criteria worksheet, decision support ------------------------
+
+
+def criteria_result(data: dict[str, Any]) -> dict[str, Any]:
+    return evaluate(CriteriaInput.from_mapping(data)).as_json()
+
+
+@app.command()
+def criteria() -> None:
+    """Diagnostic criteria worksheet (decision support, never a diagnosis): El Escorial, Awaji, Gold Coast."""
+    _run(criteria_result)
+
+
+# --- alscare content export (issue 10): every patient-facing text as one JSON array ----------------------
+
+# English is written; Spanish is planned (issue 10) and prints an empty array until its texts exist.
+CONTENT_LOCALES = ("en", "es")
+content_app = typer.Typer(help="Patient-facing texts (articles, leaflets, instructions).", no_args_is_help=True)
+app.add_typer(content_app, name="content")
+
+
+@content_app.command("export")
+def content_export(
+    locale: Annotated[str, typer.Option(help="Language of the texts, e.g. en or es.")] = "en",
+) -> None:
+    """Print every registry item as one JSON array of {id, kind, title, text, sources, reviewed_on}.
+
+    A locale with no texts yet (Spanish today) prints an empty array and says so on standard error, so a
+    script still gets valid JSON; an unknown locale code exits 2 naming the field.
+    """
+    from alscare.content import all_items
+
+    if locale not in CONTENT_LOCALES:
+        _fail("locale", f"must be one of {', '.join(CONTENT_LOCALES)}")
+    items = all_items(locale)
+    if not items:
+        typer.echo(f"No texts in locale {locale!r} yet; printing an empty list.", err=True)
+    typer.echo(json.dumps([item.as_json() for item in items], indent=2, ensure_ascii=False))
 
 
 @app.command()

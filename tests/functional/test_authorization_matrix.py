@@ -97,6 +97,12 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("GET", "/patients/{patient_id}/check-ins/{check_in_id}"): (Scope.CHECKINS, R),
     ("GET", "/api/v1/patients/{patient_id}/check-ins"): (Scope.CHECKINS, R),
     ("POST", "/api/v1/patients/{patient_id}/check-ins"): (Scope.CHECKINS, W),
+    # Diagnosis journey and MRI safety checklist (issue 10): part of the check-ins scope.
+    ("GET", "/patients/{patient_id}/diagnosis"): (Scope.CHECKINS, R),
+    ("POST", "/patients/{patient_id}/diagnosis/tests/{test_kind}"): (Scope.CHECKINS, W),
+    ("GET", "/patients/{patient_id}/diagnosis/mri-checklist"): (Scope.CHECKINS, R),
+    ("POST", "/patients/{patient_id}/diagnosis/mri-checklist"): (Scope.CHECKINS, W),
+    ("GET", "/patients/{patient_id}/diagnosis/mri-checklist.pdf"): (Scope.CHECKINS, R),
 }
 
 EVERYTHING = frozenset((scope, action) for scope in Scope for action in Action)
@@ -133,6 +139,7 @@ PATH_PARAMS: dict[str, Callable[[World], object]] = {
     "kind": lambda w: "alsfrs_r",
     "grant_id": lambda w: w.spare_grant_id,
     "check_in_id": lambda w: w.check_in_id,
+    "test_kind": lambda w: "emg",
 }
 
 # API bodies start from the request model's OpenAPI example; these replace fields that must name world data.
@@ -166,6 +173,8 @@ PAGE_FORMS: dict[tuple[str, str], Callable[[World], dict[str, str]]] = {
         **{f"item_{i}": "3" for i in ("1", "2", "3", "4", "5a", "6", "7", "8", "9", "10", "11", "12")},
     },
     ("POST", "/patients/{patient_id}/schedule"): lambda w: {"interval_days_alsfrs_r": "14"},
+    ("POST", "/patients/{patient_id}/diagnosis/tests/{test_kind}"): lambda w: {"status": "planned"},
+    ("POST", "/patients/{patient_id}/diagnosis/mri-checklist"): lambda w: {"pacemaker_or_defibrillator": "no"},
     ("POST", "/patients/{patient_id}/check-in"): lambda w: {
         "client_id": "5d1c9a7e-2f3b-4c8d-9e0f-1a2b3c4d5e6f",
         "cramps": "yes",
@@ -308,7 +317,7 @@ def test_patient_route(method: str, path: str, actor: str, app: FastAPI, conn: C
 
 def _fill_other(path: str) -> str:
     # Routes without a patient id take at most a token; an unknown one is the interesting case here.
-    return path.replace("{token}", "t" * 43).replace("{alert_id}", "999999")
+    return path.replace("{token}", "t" * 43).replace("{alert_id}", "999999").replace("{article_id}", "what-is-als")
 
 
 @pytest.mark.parametrize("path", OTHER_GET_ROUTES)

@@ -658,6 +658,7 @@ def _fill(path: str, world: World) -> str:
         "alert_id": 1,
         "endpoint_id": 1,
         "token": "t" * 43,
+        "test_kind": "emg",
     }
     names = [part.split("}")[0] for part in path.split("{")[1:]]
     missing = [n for n in names if n not in values]

@@ -58,6 +58,9 @@ def create_app(
 
     from alscare.web.api import v1
     from alscare.web.pages import account, alerts, alsfrs, auth, checkins, messages, records, schedules, webhooks
+    from alscare.web.pages.criteria import router as criteria_router
+    from alscare.web.pages.diagnosis import router as diagnosis_router
+    from alscare.web.pages.learn import router as learn_router
 
     app.include_router(auth.router)
     app.include_router(account.router)
@@ -68,6 +71,9 @@ def create_app(
     app.include_router(schedules.router)
     app.include_router(messages.router)
     app.include_router(webhooks.router)
+    app.include_router(learn_router)
+    app.include_router(diagnosis_router)
+    app.include_router(criteria_router)
     app.include_router(v1.router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")

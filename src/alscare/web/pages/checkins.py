@@ -24,6 +24,7 @@ from alscare.actions.alerts import clinic_receiving_alerts
 from alscare.actions.errors import InvalidInput, NotFound
 from alscare.actions.records import may, open_record, own_patient, visible_patients
 from alscare.clinical.triage import CHECK_IN_FIELDS, TriageResult, triage
+from alscare.content.articles import articles_for_check_in
 from alscare.storage.models import CheckIn, Patient, User
 from alscare.web.deps import Db, PageUser, client_ip
 from alscare.web.pages.forms import optional_number, read_form
@@ -403,6 +404,7 @@ def check_in_result_page(request: Request, patient_id: int, check_in_id: int, us
         db=db,
         screen=screen,
         emergency_number=screen.contacts.emergency_number,
+        articles=articles_for_check_in(r.rule for r in view.triage.reasons),
     )
 
 
