@@ -68,6 +68,10 @@ def create_app(
     app.include_router(schedules.router)
     app.include_router(messages.router)
     app.include_router(webhooks.router)
+    from alscare.web.pages import aids, rehabilitation
+
+    app.include_router(rehabilitation.router)
+    app.include_router(aids.router)
     app.include_router(v1.router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
