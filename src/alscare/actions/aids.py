@@ -118,6 +118,15 @@ def _note(note: str | None) -> str | None:
     return text or None
 
 
+def open_request(db: Session, *, patient_id: int, aid_id: str) -> AidRequest:
+    """The open request for this aid (for the demo seed and tests; not audited)."""
+    return db.execute(
+        select(AidRequest).where(
+            AidRequest.patient_id == patient_id, AidRequest.aid_id == aid_id, AidRequest.status.in_(OPEN)
+        )
+    ).scalar_one()
+
+
 def request_aid(
     db: Session,
     *,
