@@ -250,6 +250,8 @@ def test_person_requests_an_aid_and_the_clinic_moves_it_on(
     assert _post(clinic(), status, {f"status-{request.id}": "lost"}).status_code == 422
     for actor in (OWN, CAREGIVER_GRANTED, CLINICIAN_OTHER_CLINIC, ADMIN_GRANTED_CLINIC):
         assert _post(_as(app, world, actor), status, {f"status-{request.id}": "delivered"}).status_code == 404, actor
+    refused = rows(engine, AuditEvent, AuditEvent.actor_user_id == world.users[CLINICIAN_OTHER_CLINIC])
+    assert [(e.action, e.patient_id, e.resource) for e in refused] == [("denied", p, "aids")]
     assert _post(clinic(), status, {f"status-{request.id}": "delivered"}).status_code == 303
     assert _post(clinic(), status, {f"status-{request.id}": "declined"}).status_code == 422
     assert f"request-{request.id}" not in clinic().get("/clinic/aid-requests").text

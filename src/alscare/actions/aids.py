@@ -198,9 +198,12 @@ def change_status(
     if actor.role != "clinician" or actor.clinic_id is None:
         raise NotFound("Page not found")
     request = db.get(AidRequest, request_id)
-    if request is None or request.clinic_id != actor.clinic_id:
+    if request is None:
         raise NotFound("Page not found")
+    # Audited either way; a clinician without the person's consent is refused here (and it stays on the trail).
     _open(db, actor=actor, patient_id=request.patient_id, action=Action.WRITE, now=now, source_ip=source_ip)
+    if request.clinic_id != actor.clinic_id:
+        raise NotFound("Page not found")
     try:
         new = core.AidStatus(status)
     except ValueError:

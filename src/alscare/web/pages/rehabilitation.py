@@ -174,7 +174,7 @@ async def stop(request: Request, user: PageUser, db: Db) -> Response:
         rehab.stop_programme(db, actor=user, patient_id=patient_id, now=_now(request), source_ip=client_ip(request))
     except InvalidInput as e:
         db.rollback()
-        return _programme_page(request, db, user, patient_id, errors={e.field: e.message})
+        return _programme_page(request, db, user, patient_id, errors={"assign": e.message})
     db.commit()
     return RedirectResponse(f"{rehab.programme_path(patient_id)}?done=stopped", status_code=303)
 
