@@ -34,6 +34,7 @@ from functools import partial
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alscare import demo_rehabilitation
 from alscare.actions.accounts import (
     PatientProfile,
     accept_invitation,
@@ -453,6 +454,7 @@ def _plan(seeder: _Seeder, *, now: datetime, rng: random.Random) -> list[Event]:
                 else:
                     by, at = person.email, _at(day, 20)
             add(at, partial(seeder.record, person=person, by=by, mode=mode, answers=answers))
+    demo_rehabilitation.plan_rehabilitation(add, seeder.db, now=now)
     return events
 
 

@@ -103,6 +103,12 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("GET", "/patients/{patient_id}/diagnosis/mri-checklist"): (Scope.CHECKINS, R),
     ("POST", "/patients/{patient_id}/diagnosis/mri-checklist"): (Scope.CHECKINS, W),
     ("GET", "/patients/{patient_id}/diagnosis/mri-checklist.pdf"): (Scope.CHECKINS, R),
+    # Rehabilitation and aids (issue 10): self-reported activity and what it suggests live under check-ins.
+    # Clinic-only writes (assign, stop, status changes) are under /clinic/…, refused there by the actions.
+    ("GET", "/patients/{patient_id}/programme"): (Scope.CHECKINS, R),
+    ("POST", "/patients/{patient_id}/programme/log"): (Scope.CHECKINS, W),
+    ("GET", "/patients/{patient_id}/aids"): (Scope.CHECKINS, R),
+    ("POST", "/patients/{patient_id}/aids/requests"): (Scope.CHECKINS, W),
 }
 
 EVERYTHING = frozenset((scope, action) for scope in Scope for action in Action)
@@ -175,6 +181,14 @@ PAGE_FORMS: dict[tuple[str, str], Callable[[World], dict[str, str]]] = {
     ("POST", "/patients/{patient_id}/schedule"): lambda w: {"interval_days_alsfrs_r": "14"},
     ("POST", "/patients/{patient_id}/diagnosis/tests/{test_kind}"): lambda w: {"status": "planned"},
     ("POST", "/patients/{patient_id}/diagnosis/mri-checklist"): lambda w: {"pacemaker_or_defibrillator": "no"},
+    ("POST", "/patients/{patient_id}/programme/log"): lambda w: {
+        "client_id": "7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f",
+        "exercise_id": "hand_stretch",
+        "outcome": "done",
+        "tiring": "3",
+        "done_on": "2026-03-01",
+    },
+    ("POST", "/patients/{patient_id}/aids/requests"): lambda w: {"aid_id": "walking_aid"},
     ("POST", "/patients/{patient_id}/check-in"): lambda w: {
         "client_id": "5d1c9a7e-2f3b-4c8d-9e0f-1a2b3c4d5e6f",
         "cramps": "yes",

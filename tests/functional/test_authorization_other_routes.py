@@ -657,6 +657,7 @@ def _fill(path: str, world: World) -> str:
         "kind": "alsfrs_r",
         "alert_id": 1,
         "endpoint_id": 1,
+        "request_id": 1,
         "token": "t" * 43,
         "test_kind": "emg",
     }

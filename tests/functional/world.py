@@ -36,6 +36,7 @@ from alscare.actions import accounts, consent
 from alscare.actions.assessments import record_alsfrs_assessment
 from alscare.actions.checkins import record_check_in
 from alscare.actions.records import own_patient
+from alscare.actions.rehabilitation import assign_programme
 from alscare.mail import OutboxMailer
 from alscare.security.passwords import hash_password
 from alscare.security.tokens import csrf_token, new_token, token_digest
@@ -286,6 +287,9 @@ def _build_world(db: Session, *, staff_hash: str) -> World:
         data={"cramps": True},
         now=NOW,
     )
+
+    # An exercise programme for P, so the session log has something to log against (issue 10, rehabilitation).
+    assign_programme(db, actor=clinician_a, patient_id=patient_p.id, exercises={"hand_stretch": 3}, now=NOW)
 
     people = {
         OWN: patient_p_user,

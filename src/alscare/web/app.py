@@ -57,7 +57,19 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
 
     from alscare.web.api import v1
-    from alscare.web.pages import account, alerts, alsfrs, auth, checkins, messages, records, schedules, webhooks
+    from alscare.web.pages import (
+        account,
+        aids,
+        alerts,
+        alsfrs,
+        auth,
+        checkins,
+        messages,
+        records,
+        rehabilitation,
+        schedules,
+        webhooks,
+    )
     from alscare.web.pages.criteria import router as criteria_router
     from alscare.web.pages.diagnosis import router as diagnosis_router
     from alscare.web.pages.learn import router as learn_router
@@ -74,6 +86,8 @@ def create_app(
     app.include_router(learn_router)
     app.include_router(diagnosis_router)
     app.include_router(criteria_router)
+    app.include_router(rehabilitation.router)
+    app.include_router(aids.router)
     app.include_router(v1.router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")

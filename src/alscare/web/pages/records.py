@@ -8,9 +8,11 @@ from sqlalchemy import select
 
 from alscare.access import GRANTABLE_SCOPES, SCOPE_LABELS, Action, Scope
 from alscare.actions import accounts, consent
+from alscare.actions.aids import inputs_for
 from alscare.actions.assessments import assessments_of
 from alscare.actions.errors import InvalidInput
 from alscare.actions.records import access_log_of, may, open_record, own_patient, visible_patients
+from alscare.clinical.aids import suggest_aids
 from alscare.storage.models import Clinic, Invitation, User
 from alscare.web.deps import Db, PageUser, client_ip
 from alscare.web.pages.forms import choices, read_form, text
@@ -61,6 +63,10 @@ def record(request: Request, patient_id: int, user: PageUser, db: Db) -> Respons
     rows = None
     if may(db, user=user, patient=patient, scope=Scope.CHECKINS):
         rows = assessments_of(db, actor=user, patient_id=patient_id, now=now, source_ip=client_ip(request))
+    # For clinicians, the aids worth discussing (issue 10): read under check-ins, already audited just above.
+    aid_suggestions = (
+        suggest_aids(inputs_for(db, patient_id=patient_id)) if rows is not None and user.role == "clinician" else ()
+    )
     can_share = may(db, user=user, patient=patient, scope=Scope.SHARING, action=Action.WRITE)
     db.commit()
     return render(
@@ -72,6 +78,7 @@ def record(request: Request, patient_id: int, user: PageUser, db: Db) -> Respons
         patient=patient,
         summary=record_summary(patient, rows, today=now.date()),
         can_share=can_share,
+        aid_suggestions=aid_suggestions,
         emergency_number=patient.emergency_number,
     )
 
