@@ -111,8 +111,10 @@ def with_listed_medicines(db: Session, parsed: ParsedCheckIn, *, patient_id: int
     nobody re-ticks their medicines at every check-in.
 
     The list is read whoever submits the check-in, also a carer granted check-ins but not medicines: a missed
-    riluzole warning is the worse harm, and the stored answers keep the names the triage used. Not audited
-    here: ``record_check_in`` has opened the record.
+    riluzole warning is the worse harm, so a rule's message may name the listed medicine that fired it. The
+    stored answers keep only the medicines *reported* with the check-in (the list itself stays under the
+    ``medicines`` scope; what it held on any day is in its history). Not audited here: ``record_check_in``
+    has opened the record.
     """
     from alscare.actions.medicines import listed_medicine_names  # medicines imports records, like this module
 
@@ -221,7 +223,8 @@ def record_check_in(
         source_ip=source_ip,
     )
     client_id = normalise_client_id(client_id)
-    parsed = with_listed_medicines(db, parse_check_in(data), patient_id=patient.id, on=now.date())
+    reported = parse_check_in(data)
+    parsed = with_listed_medicines(db, reported, patient_id=patient.id, on=now.date())
     earlier = _stored(db, patient.id, client_id)
     if earlier is not None:
         return _already(db, earlier)
@@ -233,7 +236,7 @@ def record_check_in(
         submitted_by_id=actor.id,
         reporter=reporter_for(actor, patient),
         submitted_at=now,
-        answers=_answers(parsed.check_in),
+        answers=_answers(reported.check_in),
         body_map={region: list(symptoms) for region, symptoms in parsed.body_map.items()},
         weight_kg=parsed.check_in.weight_kg,
         fvc_percent=parsed.measurements.fvc_percent,
