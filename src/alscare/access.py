@@ -8,7 +8,7 @@ Rules, in the order they are tried:
 1. The person with ALS may do everything with their own record.
 2. A *proxy* (a grant with scope ``proxy``) acts for the person: everything, including sharing.
 3. A user holding an active grant for the scope, or for ``full_record``, may read that scope and add to it.
-   Each scope is exactly its own data (decision 0005): ``checkins`` the check-ins, ALSFRS-R scores, schedule
+   Each scope is exactly its own data (decision 0004): ``checkins`` the check-ins, ALSFRS-R scores, schedule
    and messages; ``medicines`` the medicine list; ``care_wishes`` the care wishes; ``profile_details`` the
    profile beyond the header (date of birth, sex, height, when symptoms began and where, date of diagnosis);
    ``prognosis`` the outlook. Anyone holding any grant sees only the header: the name and emergency number

@@ -1,6 +1,6 @@
 """A person's medicine list, with its full history.
 
-Decision (docs/decisions/0004-medicine-list-history.md): the list is one row per medicine
+Decision (docs/decisions/0004-medicines-and-sharing-scopes.md): the list is one row per medicine
 (``medicine_entries``, the current state, easy to query), and every change to a row — added, changed,
 stopped, a liver test marked done — is also written to ``medicine_changes``, an **append-only** log (UPDATE
 and DELETE refused by database triggers, like the audit trail) holding who, when, on whose behalf and a

@@ -180,7 +180,7 @@ PatientId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 def _patient_out(p: Patient, *, details: bool = True) -> PatientOut:
     """The profile; without ``details`` (no ``profile_details`` grant) only the header: name, emergency number,
-    clinic. The detail fields are then null (decision 0005)."""
+    clinic. The detail fields are then null (decision 0004)."""
     return PatientOut(
         id=p.id,
         full_name=p.full_name,

@@ -64,7 +64,7 @@ def record(request: Request, patient_id: int, user: PageUser, db: Db) -> Respons
         rows = assessments_of(db, actor=user, patient_id=patient_id, now=now, source_ip=client_ip(request))
     can_share = may(db, user=user, patient=patient, scope=Scope.SHARING, action=Action.WRITE)
     # The header (name, emergency number, clinic) is for anyone with a grant; the rest of the profile needs
-    # its own scope (decision 0005).
+    # its own scope (decision 0004).
     details = may(db, user=user, patient=patient, scope=Scope.PROFILE_DETAILS)
     tabs = {"medicines": may(db, user=user, patient=patient, scope=Scope.MEDICINES)}
     db.commit()
