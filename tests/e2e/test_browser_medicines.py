@@ -145,3 +145,23 @@ def test_clinician_marks_a_liver_test_done(server: Server, new_person: Callable[
     nurse.activate("Mark liver test done")
     assert "Liver test recorded." in nurse.text_of(".notice")
     nurse.check_page("liver-test-done")
+
+
+def test_a_pending_invitation_is_cancelled(server: Server, new_person: Callable[[str], KeyboardUser]) -> None:
+    amira = new_person("cancel-invitation")
+    sign_in(amira, "amira@demo.alscare.example", server.password)
+    amira.activate("Invite")
+    amira.fill_field("Their email address", "sami.haddad@family.example")
+    amira.tick("Medicines")
+    amira.activate("Send invitation")
+    assert "Waiting" in amira.text_of("table")
+    amira.check_page("invitation-waiting")
+    amira.activate("Home")
+    amira.activate("Who can see my record")
+    pending = amira.text_of("#pending-caption")
+    assert pending == "Invitations whose link still works"
+    amira.check_page("sharing-pending")
+    amira.activate("Cancel the invitation to sami.haddad@family.example")
+    assert "Invitation cancelled. Its link no longer works." in amira.text_of(".notice")
+    assert amira.page.locator("#pending-caption").count() == 0
+    amira.check_page("invitation-cancelled")

@@ -601,7 +601,11 @@ class CheckInIn(Strict):
         description=f"Region → symptoms. Regions: {', '.join(checkins.BODY_REGIONS)}. "
         f"Symptoms: {', '.join(checkins.BODY_SYMPTOMS)}.",
     )
-    medicines: list[str] | None = Field(default=None, description="Names of medicines taken (any brand).")
+    medicines: list[str] | None = Field(
+        default=None,
+        description="Names of medicines taken (any brand) besides those on the person's medicine list, which the "
+        "triage reads itself (/api/v1/patients/{patient_id}/medicines).",
+    )
     # The check-in field is ``questions`` (the triage table's name); ``question`` is accepted too.
     question: str | None = Field(
         default=None,
