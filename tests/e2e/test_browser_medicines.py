@@ -161,7 +161,7 @@ def test_a_pending_invitation_is_cancelled(server: Server, new_person: Callable[
     pending = amira.text_of("#pending-caption")
     assert pending == "Invitations whose link still works"
     amira.check_page("sharing-pending")
-    amira.activate("Cancel the invitation to sami.haddad@family.example")
+    amira.activate("Cancel invitation to sami.haddad@family.example")
     assert "Invitation cancelled. Its link no longer works." in amira.text_of(".notice")
     assert amira.page.locator("#pending-caption").count() == 0
     amira.check_page("invitation-cancelled")
