@@ -8,6 +8,11 @@ Rules, in the order they are tried:
 1. The person with ALS may do everything with their own record.
 2. A *proxy* (a grant with scope ``proxy``) acts for the person: everything, including sharing.
 3. A user holding an active grant for the scope, or for ``full_record``, may read that scope and add to it.
+   Each scope is exactly its own data (decision 0004): ``checkins`` the check-ins, ALSFRS-R scores, schedule
+   and messages; ``medicines`` the medicine list; ``care_wishes`` the care wishes; ``profile_details`` the
+   profile beyond the header (date of birth, sex, height, when symptoms began and where, date of diagnosis);
+   ``prognosis`` the outlook. Anyone holding any grant sees only the header: the name and emergency number
+   (``profile``), so they know whose record it is and whom to call.
 4. A clinician of a clinic holding an active grant, likewise. Clinic administrators run the clinic's
    accounts and never see clinical data unless a person grants it to them by name.
 5. Everyone else: no access, and the response does not reveal whether the record exists.
@@ -27,6 +32,7 @@ class Scope(StrEnum):
     CARE_WISHES = "care_wishes"
     MEDICINES = "medicines"
     PROGNOSIS = "prognosis"
+    PROFILE_DETAILS = "profile_details"
     FULL_RECORD = "full_record"
     PROXY = "proxy"
     # Not grantable: the profile header (name, emergency number) shown to anyone with any grant, and
@@ -40,6 +46,7 @@ GRANTABLE_SCOPES: tuple[Scope, ...] = (
     Scope.CARE_WISHES,
     Scope.MEDICINES,
     Scope.PROGNOSIS,
+    Scope.PROFILE_DETAILS,
     Scope.FULL_RECORD,
     Scope.PROXY,
 )
@@ -49,9 +56,46 @@ SCOPE_LABELS: dict[Scope, str] = {
     Scope.CARE_WISHES: "Care wishes",
     Scope.MEDICINES: "Medicines",
     Scope.PROGNOSIS: "Outlook (prognosis)",
+    Scope.PROFILE_DETAILS: "Profile details (date of birth, diagnosis)",
     Scope.FULL_RECORD: "Full record",
     Scope.PROXY: "Act for me (manage my record and sharing)",
 }
+
+
+# What each scope shows, in plain words, with an example: the sharing page shows these beside each choice.
+# Kept beside the scopes so that a new scope cannot be added without saying what it shows.
+SCOPE_SHOWS: dict[Scope, tuple[str, str]] = {
+    Scope.CHECKINS: (
+        "Your symptom check-ins, ALSFRS-R scores, check-in schedule and messages with the clinic.",
+        "They see that you reported cramps last week and that your score was 38 out of 48.",
+    ),
+    Scope.CARE_WISHES: (
+        "Only your care wishes: what you have written about your future care.",
+        "They see what you wrote about breathing support or going to hospital.",
+    ),
+    Scope.MEDICINES: (
+        "Only your medicine list, with doses, dates and its history.",
+        "They see that you take riluzole, 50 mg twice a day, since January.",
+    ),
+    Scope.PROGNOSIS: (
+        "Only forecasts of how your illness may change. alscare does not show any yet.",
+        "Nothing at the moment.",
+    ),
+    Scope.PROFILE_DETAILS: (
+        "Your date of birth, sex, height, when and where symptoms began, and when you were diagnosed.",
+        "They see that you were born in 1961 and diagnosed in September 2024.",
+    ),
+    Scope.FULL_RECORD: (
+        "Everything above. Not your sharing settings, and not the list of who has looked at your record.",
+        "Your clinic team usually needs this.",
+    ),
+    Scope.PROXY: (
+        "Everything you can do: read and change your whole record, and choose who else can see it.",
+        "A partner who helps you run your record.",
+    ),
+}
+# What anyone you share anything with sees: enough to know whose record it is and whom to call.
+HEADER_SHOWS = "Anyone you share with also sees your name and your emergency number, and nothing else."
 
 
 class Action(StrEnum):

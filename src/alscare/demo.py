@@ -44,6 +44,7 @@ from alscare.actions.accounts import (
 )
 from alscare.actions.assessments import record_alsfrs_assessment
 from alscare.demo_diagnosis import seed_demo_diagnosis
+from alscare.demo_medicines import seed_demo_medicines
 from alscare.security.passwords import hash_password
 from alscare.security.totp import current_code
 from alscare.storage.models import Clinic, Patient, User
@@ -473,6 +474,7 @@ def seed_demo(db: Session, *, now: datetime, default_emergency_number: str) -> l
             action(at)
         db.flush()
         seed_demo_diagnosis(db, now=now)  # issue 10: each person's tests before diagnosis
+        seed_demo_medicines(db, now=now)
     return demo_logins(db)
 
 

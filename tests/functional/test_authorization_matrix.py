@@ -109,12 +109,25 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("POST", "/patients/{patient_id}/programme/log"): (Scope.CHECKINS, W),
     ("GET", "/patients/{patient_id}/aids"): (Scope.CHECKINS, R),
     ("POST", "/patients/{patient_id}/aids/requests"): (Scope.CHECKINS, W),
+    # The medicine list (issue 9): read and changed under the medicines scope only.
+    ("GET", "/patients/{patient_id}/medicines"): (Scope.MEDICINES, R),
+    ("POST", "/patients/{patient_id}/medicines"): (Scope.MEDICINES, W),
+    ("GET", "/patients/{patient_id}/medicines/{entry_id}"): (Scope.MEDICINES, R),
+    ("POST", "/patients/{patient_id}/medicines/{entry_id}"): (Scope.MEDICINES, W),
+    ("POST", "/patients/{patient_id}/medicines/{entry_id}/liver-tests"): (Scope.MEDICINES, W),
+    ("GET", "/api/v1/patients/{patient_id}/medicines"): (Scope.MEDICINES, R),
+    ("POST", "/api/v1/patients/{patient_id}/medicines"): (Scope.MEDICINES, W),
+    ("PATCH", "/api/v1/patients/{patient_id}/medicines/{entry_id}"): (Scope.MEDICINES, W),
+    ("POST", "/api/v1/patients/{patient_id}/medicines/{entry_id}/liver-tests"): (Scope.MEDICINES, W),
+    ("GET", "/api/v1/patients/{patient_id}/medicines/{entry_id}/history"): (Scope.MEDICINES, R),
+    # Stopping sharing with a clinic asks first: the confirmation page belongs to the sharing settings.
+    ("GET", "/patients/{patient_id}/sharing/{grant_id}/revoke"): (Scope.SHARING, R),
 }
 
 EVERYTHING = frozenset((scope, action) for scope in Scope for action in Action)
 CLINICAL = frozenset(
     (scope, action)
-    for scope in (Scope.CHECKINS, Scope.CARE_WISHES, Scope.MEDICINES, Scope.PROGNOSIS)
+    for scope in (Scope.CHECKINS, Scope.CARE_WISHES, Scope.MEDICINES, Scope.PROGNOSIS, Scope.PROFILE_DETAILS)
     for action in Action
 )
 NOTHING: frozenset[tuple[Scope, Action]] = frozenset()
@@ -146,6 +159,7 @@ PATH_PARAMS: dict[str, Callable[[World], object]] = {
     "grant_id": lambda w: w.spare_grant_id,
     "check_in_id": lambda w: w.check_in_id,
     "test_kind": lambda w: "emg",
+    "entry_id": lambda w: w.medicine_entry_id,
 }
 
 # API bodies start from the request model's OpenAPI example; these replace fields that must name world data.
@@ -193,6 +207,9 @@ PAGE_FORMS: dict[tuple[str, str], Callable[[World], dict[str, str]]] = {
         "client_id": "5d1c9a7e-2f3b-4c8d-9e0f-1a2b3c4d5e6f",
         "cramps": "yes",
     },
+    ("POST", "/patients/{patient_id}/medicines"): lambda w: {"catalogue_id": "baclofen", "dose": "10 mg"},
+    ("POST", "/patients/{patient_id}/medicines/{entry_id}"): lambda w: {"dose": "50 mg once a day"},
+    ("POST", "/patients/{patient_id}/medicines/{entry_id}/liver-tests"): lambda w: {"done_on": "2026-02-27"},
 }
 
 MISSING_PATIENT_ID = 999_999
@@ -331,7 +348,12 @@ def test_patient_route(method: str, path: str, actor: str, app: FastAPI, conn: C
 
 def _fill_other(path: str) -> str:
     # Routes without a patient id take at most a token; an unknown one is the interesting case here.
-    return path.replace("{token}", "t" * 43).replace("{alert_id}", "999999").replace("{article_id}", "what-is-als")
+    return (
+        path.replace("{token}", "t" * 43)
+        .replace("{alert_id}", "999999")
+        .replace("{article_id}", "what-is-als")
+        .replace("{leaflet_id}", "riluzole")
+    )
 
 
 @pytest.mark.parametrize("path", OTHER_GET_ROUTES)
@@ -382,5 +404,5 @@ def test_revoking_stops_access_at_once(app: FastAPI, world: World) -> None:
     after = caregiver.get(scores)
     assert after.status_code == 404
     _assert_no_markers(after, P_MARKERS, "P")
-    # G still holds the unrelated medicines grant, so the profile header stays visible; the scores do not.
+    # G still holds the unrelated prognosis grant, so the profile header stays visible; the scores do not.
     assert caregiver.get(f"/patients/{world.patient_p_id}").text.count("Scores are not shared with you") == 1

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alscare.actions import accounts, consent
 from alscare.actions.assessments import record_alsfrs_assessment
 from alscare.actions.checkins import record_check_in
+from alscare.actions.medicines import add_medicine
 from alscare.actions.records import own_patient
 from alscare.actions.rehabilitation import assign_programme
 from alscare.mail import OutboxMailer
@@ -118,6 +119,8 @@ class World:
     spare_grant_id: int
     # P's one check-in (routine, raises no alert), for routes that name a check-in.
     check_in_id: int = 0
+    # P's one medicine (riluzole, started 15 Jan 2026), for routes that name a medicine entry.
+    medicine_entry_id: int = 0
 
 
 def _answers(bulbar: int, fine: int, gross: int, breathing: int) -> dict[str, int]:
@@ -249,9 +252,9 @@ def _build_world(db: Session, *, staff_hash: str) -> World:
     grant_g_id = grants[(caregiver_g.id, "checkins")]
     grant_r_id = grants[(caregiver_r.id, "checkins")]
     consent.revoke_access(db, actor=patient_p_user, patient_id=patient_p.id, grant_id=grant_r_id, now=NOW)
-    # Medicines has no route yet, so taking this grant back changes nobody's access to anything tested.
+    # Prognosis has no route yet, so taking this grant back changes nobody's access to anything tested.
     spare = consent.grant_access(
-        db, actor=patient_p_user, patient_id=patient_p.id, scope="medicines", now=NOW, grantee_email=caregiver_g.email
+        db, actor=patient_p_user, patient_id=patient_p.id, scope="prognosis", now=NOW, grantee_email=caregiver_g.email
     )
 
     for when, answers, actor in (
@@ -290,6 +293,15 @@ def _build_world(db: Session, *, staff_hash: str) -> World:
 
     # An exercise programme for P, so the session log has something to log against (issue 10, rehabilitation).
     assign_programme(db, actor=clinician_a, patient_id=patient_p.id, exercises={"hand_stretch": 3}, now=NOW)
+    medicine = add_medicine(
+        db,
+        actor=patient_p_user,
+        patient_id=patient_p.id,
+        now=NOW,
+        catalogue_id="riluzole",
+        dose="50 mg twice a day",
+        started_on=date(2026, 1, 15),
+    )
 
     people = {
         OWN: patient_p_user,
@@ -313,6 +325,7 @@ def _build_world(db: Session, *, staff_hash: str) -> World:
         grant_r_id=grant_r_id,
         spare_grant_id=spare.id,
         check_in_id=p_check_in.check_in.id,
+        medicine_entry_id=medicine.id,
     )
     db.commit()
     return world

@@ -15,10 +15,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from alscare.access import GRANTABLE_SCOPES, Scope
+from alscare.access import GRANTABLE_SCOPES, Action, Scope
 from alscare.actions.audit import record_event
 from alscare.actions.consent import add_grant
 from alscare.actions.errors import InvalidInput, NotFound, PermissionDenied
+from alscare.actions.records import may
 from alscare.security.passwords import DUMMY_HASH, check_password_policy, hash_password, verify_password
 from alscare.security.tokens import new_token, token_digest
 from alscare.security.totp import verify_totp
@@ -209,8 +210,53 @@ def _check_scopes(scopes: list[str]) -> list[str]:
 
 def find_invitation(db: Session, *, token: str, now: datetime) -> Invitation:
     inv = db.execute(select(Invitation).where(Invitation.token_digest == token_digest(token))).scalar_one_or_none()
-    if inv is None or inv.accepted_at is not None or inv.expires_at <= now:
+    if inv is None or inv.accepted_at is not None or inv.cancelled_at is not None or inv.expires_at <= now:
         raise NotFound("This invitation link is not valid any more. Ask for a new one.")
+    return inv
+
+
+def invitation_state(inv: Invitation, *, now: datetime) -> str:
+    """``accepted``, ``cancelled``, ``expired`` or ``waiting`` (pending: the link still works)."""
+    if inv.accepted_at is not None:
+        return "accepted"
+    if inv.cancelled_at is not None:
+        return "cancelled"
+    if inv.expires_at <= now:
+        return "expired"
+    return "waiting"
+
+
+def pending_invitations(db: Session, *, patient_id: int, now: datetime) -> list[Invitation]:
+    """Invitations to see this person's record whose link still works, newest first (caller opened the record)."""
+    rows = db.execute(
+        select(Invitation).where(Invitation.patient_id == patient_id).order_by(Invitation.id.desc())
+    ).scalars()
+    return [i for i in rows if invitation_state(i, now=now) == "waiting"]
+
+
+def cancel_invitation(db: Session, *, actor: User, invitation_id: int, now: datetime) -> Invitation:
+    """Cancel a pending invitation: its link stops working at once. The person who sent it may, and so may
+    the person whose record it would share (or their proxy). Anyone else is told there is no such invitation.
+    Cancelling one that was accepted, cancelled or has expired changes nothing."""
+    inv = db.get(Invitation, invitation_id)
+    allowed = inv is not None and inv.invited_by_id == actor.id
+    if inv is not None and not allowed and inv.patient_id is not None:
+        patient = db.get(Patient, inv.patient_id)
+        allowed = patient is not None and may(db, user=actor, patient=patient, scope=Scope.SHARING, action=Action.WRITE)
+    if inv is None or not allowed:
+        raise NotFound("No such invitation.")
+    if invitation_state(inv, now=now) == "waiting":
+        inv.cancelled_at = now
+        db.flush()
+        record_event(
+            db,
+            now=now,
+            actor_user_id=actor.id,
+            patient_id=inv.patient_id,
+            action="write",
+            resource="sharing" if inv.patient_id else "invitation",
+            detail=f"cancelled invitation {inv.id}",
+        )
     return inv
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -103,6 +103,26 @@ def parse_body_map(value: object) -> dict[str, tuple[str, ...]]:
         if chosen:
             parsed[region] = chosen
     return {region: parsed[region] for region in BODY_REGIONS if region in parsed}
+
+
+def with_listed_medicines(db: Session, parsed: ParsedCheckIn, *, patient_id: int, on: date) -> ParsedCheckIn:
+    """The check-in with the medicines on the person's list added to those reported with it, so the triage's
+    medicine rules (riluzole with fever, cough or breathlessness; tofersen's warning signs) use the list and
+    nobody re-ticks their medicines at every check-in.
+
+    The list is read whoever submits the check-in, also a carer granted check-ins but not medicines: a missed
+    riluzole warning is the worse harm, so a rule's message may name the listed medicine that fired it. The
+    stored answers keep only the medicines *reported* with the check-in (the list itself stays under the
+    ``medicines`` scope; what it held on any day is in its history). Not audited here: ``record_check_in``
+    has opened the record.
+    """
+    from alscare.actions.medicines import listed_medicine_names  # medicines imports records, like this module
+
+    listed = listed_medicine_names(db, patient_id=patient_id, on=on)
+    if not listed:
+        return parsed
+    names = tuple(dict.fromkeys((*listed, *parsed.check_in.medicines)))[: triage_core.MEDICINES_MAX_ITEMS]
+    return replace(parsed, check_in=replace(parsed.check_in, medicines=names))
 
 
 def normalise_client_id(client_id: object) -> str:
@@ -203,7 +223,8 @@ def record_check_in(
         source_ip=source_ip,
     )
     client_id = normalise_client_id(client_id)
-    parsed = parse_check_in(data)
+    reported = parse_check_in(data)
+    parsed = with_listed_medicines(db, reported, patient_id=patient.id, on=now.date())
     earlier = _stored(db, patient.id, client_id)
     if earlier is not None:
         return _already(db, earlier)
@@ -215,7 +236,7 @@ def record_check_in(
         submitted_by_id=actor.id,
         reporter=reporter_for(actor, patient),
         submitted_at=now,
-        answers=_answers(parsed.check_in),
+        answers=_answers(reported.check_in),
         body_map={region: list(symptoms) for region, symptoms in parsed.body_map.items()},
         weight_kg=parsed.check_in.weight_kg,
         fvc_percent=parsed.measurements.fvc_percent,

@@ -158,3 +158,35 @@ def grants_of(db: Session, *, patient_id: int) -> list[ConsentGrant]:
             select(ConsentGrant).where(ConsentGrant.patient_id == patient_id).order_by(ConsentGrant.id.desc())
         ).scalars()
     )
+
+
+def revoke_consequences(db: Session, *, grant: ConsentGrant) -> list[str]:
+    """What stops when ``grant`` is taken back, in plain words, for the confirmation page (clinic grants).
+
+    The clinic's alerts and messages run on a grant covering check-ins (``checkins``, ``full_record`` or
+    ``proxy``, see ``actions.alerts.ALERT_SCOPES``): they stop only if no other such grant to the same clinic
+    remains.
+    """
+    from alscare.access import SCOPE_SHOWS
+    from alscare.actions.alerts import ALERT_SCOPES
+    from alscare.storage.models import Patient
+
+    shows = SCOPE_SHOWS[Scope(grant.scope)][0]
+    stops = [f"They will no longer see this: {shows}"]
+    if grant.grantee_clinic_id is None or grant.scope not in ALERT_SCOPES:
+        return stops
+    others = [
+        g
+        for g in grants_of(db, patient_id=grant.patient_id)
+        if g.id != grant.id
+        and g.revoked_at is None
+        and g.grantee_clinic_id == grant.grantee_clinic_id
+        and g.scope in ALERT_SCOPES
+    ]
+    if others:
+        return stops
+    patient = db.get(Patient, grant.patient_id)
+    if patient is not None and patient.clinic_id == grant.grantee_clinic_id:
+        stops.append("The team will stop getting alerts when a check-in shows a problem.")
+        stops.append("You will no longer be able to send messages to the team through alscare, nor they to you.")
+    return stops

@@ -55,6 +55,26 @@ def may(db: Session, *, user: User, patient: Patient, scope: Scope, action: Acti
     return decide(actor_for(user), RecordOwner(patient.id, patient.user_id), grants, scope, action)
 
 
+def may_each(
+    db: Session, *, user: User, patients: list[Patient], scope: Scope, action: Action = Action.READ
+) -> set[int]:
+    """Ids of the ``patients`` on whom ``user`` may ``action`` ``scope``: one query whatever their number."""
+    ids = [p.id for p in patients]
+    by_patient: dict[int, list[ConsentGrant]] = {i: [] for i in ids}
+    if ids:
+        rows = db.execute(
+            select(ConsentGrant).where(ConsentGrant.patient_id.in_(ids), ConsentGrant.revoked_at.is_(None))
+        ).scalars()
+        for g in rows:
+            by_patient[g.patient_id].append(g)
+    actor = actor_for(user)
+    return {
+        p.id
+        for p in patients
+        if decide(actor, RecordOwner(p.id, p.user_id), _policy_grants(by_patient[p.id]), scope, action)
+    }
+
+
 def open_record(
     db: Session,
     *,

@@ -89,6 +89,11 @@ def create_app(
     app.include_router(rehabilitation.router)
     app.include_router(aids.router)
     app.include_router(v1.router)
+    from alscare.web.api import medicines as medicines_api
+    from alscare.web.pages import medicines as medicines_pages
+
+    app.include_router(medicines_pages.router)
+    app.include_router(medicines_api.router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
     def healthz() -> Response:

@@ -165,6 +165,8 @@ class Invitation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the inviter cancels a pending invitation (migration 0004); a cancelled link no longer works.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
     clinic: Mapped[Clinic | None] = relationship()

@@ -15,14 +15,14 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictInt
 from alscare.access import GRANTABLE_SCOPES, Action, Scope
 from alscare.actions import accounts, alerts, checkins, consent, messages, schedules
 from alscare.actions.assessments import assessments_of, record_alsfrs_assessment
-from alscare.actions.records import access_log_of, open_record, visible_patients
+from alscare.actions.records import access_log_of, may, may_each, open_record, visible_patients
 from alscare.storage.models import Patient
 from alscare.web.deps import ApiUser, Db, api_csrf, client_ip, csrf_for
 from alscare.web.presenters import assessment_row, record_summary
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(api_csrf)])
 
-ScopeName = Literal["checkins", "care_wishes", "medicines", "prognosis", "full_record", "proxy"]
+ScopeName = Literal["checkins", "care_wishes", "medicines", "prognosis", "profile_details", "full_record", "proxy"]
 assert set(ScopeName.__args__) == {s.value for s in GRANTABLE_SCOPES}  # type: ignore[attr-defined]
 
 ErrorResponses: dict[int | str, dict[str, Any]] = {
@@ -164,7 +164,7 @@ class InvitationIn(Strict):
     )
 
     email: str = Field(max_length=254)
-    scopes: list[ScopeName] = Field(default_factory=list, max_length=6)
+    scopes: list[ScopeName] = Field(default_factory=list, max_length=7)
 
 
 class InvitationOut(BaseModel):
@@ -178,16 +178,18 @@ class InvitationOut(BaseModel):
 PatientId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
-def _patient_out(p: Patient) -> PatientOut:
+def _patient_out(p: Patient, *, details: bool = True) -> PatientOut:
+    """The profile; without ``details`` (no ``profile_details`` grant) only the header: name, emergency number,
+    clinic. The detail fields are then null (decision 0004)."""
     return PatientOut(
         id=p.id,
         full_name=p.full_name,
-        date_of_birth=p.date_of_birth,
-        sex=p.sex,
-        height_cm=p.height_cm,
-        onset_date=p.onset_date,
-        onset_region=p.onset_region,
-        diagnosis_date=p.diagnosis_date,
+        date_of_birth=p.date_of_birth if details else None,
+        sex=p.sex if details else None,
+        height_cm=p.height_cm if details else None,
+        onset_date=p.onset_date if details else None,
+        onset_region=p.onset_region if details else None,
+        diagnosis_date=p.diagnosis_date if details else None,
         emergency_number=p.emergency_number,
         clinic_id=p.clinic_id,
     )
@@ -220,7 +222,9 @@ def me(request: Request, user: ApiUser) -> Me:
 @router.get("/patients", response_model=list[PatientOut], responses=ErrorResponses)
 def list_patients(user: ApiUser, db: Db) -> list[PatientOut]:
     """Records you can open: your own and those shared with you or your clinic."""
-    return [_patient_out(p) for p in visible_patients(db, user=user)]
+    patients = visible_patients(db, user=user)
+    detailed = may_each(db, user=user, patients=patients, scope=Scope.PROFILE_DETAILS)
+    return [_patient_out(p, details=p.id in detailed) for p in patients]
 
 
 @router.get("/patients/{patient_id}", response_model=PatientOut, responses=ErrorResponses)
@@ -235,8 +239,9 @@ def get_patient(request: Request, patient_id: PatientId, user: ApiUser, db: Db) 
         resource="profile",
         source_ip=client_ip(request),
     )
+    details = may(db, user=user, patient=p, scope=Scope.PROFILE_DETAILS)
     db.commit()
-    return _patient_out(p)
+    return _patient_out(p, details=details)
 
 
 @router.patch("/patients/{patient_id}", response_model=PatientOut, responses=ErrorResponses)
@@ -596,7 +601,11 @@ class CheckInIn(Strict):
         description=f"Region → symptoms. Regions: {', '.join(checkins.BODY_REGIONS)}. "
         f"Symptoms: {', '.join(checkins.BODY_SYMPTOMS)}.",
     )
-    medicines: list[str] | None = Field(default=None, description="Names of medicines taken (any brand).")
+    medicines: list[str] | None = Field(
+        default=None,
+        description="Names of medicines taken (any brand) besides those on the person's medicine list, which the "
+        "triage reads itself (/api/v1/patients/{patient_id}/medicines).",
+    )
     # The check-in field is ``questions`` (the triage table's name); ``question`` is accepted too.
     question: str | None = Field(
         default=None,

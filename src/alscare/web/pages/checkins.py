@@ -11,6 +11,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
@@ -22,6 +23,7 @@ from alscare.access import Action, Scope
 from alscare.actions import checkins as checkin_actions
 from alscare.actions.alerts import clinic_receiving_alerts
 from alscare.actions.errors import InvalidInput, NotFound
+from alscare.actions.medicines import CurrentMedicine, current_medicines
 from alscare.actions.records import may, open_record, own_patient, visible_patients
 from alscare.clinical.triage import CHECK_IN_FIELDS, TriageResult, triage
 from alscare.content.articles import articles_for_check_in
@@ -255,6 +257,7 @@ def _form_page(
         resource="check_in",
         source_ip=client_ip(request),
     )
+    listed, choices = _medicine_section(db, user, patient, _clock(request).date())
     db.commit()
     return render(
         request,
@@ -273,12 +276,25 @@ def _form_page(
         body_label=body_label,
         measurements=MEASUREMENT_LABELS,
         weight_hints=WEIGHT_HINTS,
-        medicine_choices=MEDICINE_CHOICES,
+        medicine_choices=choices,
+        listed=listed,
         kept=kept or {"checked": set(), "body": set(), "medicines": set(), "text": {}},
         errors=errors,
         body_errors=[message for key, message in (errors or {}).items() if key.startswith("body_map")],
         emergency_number=patient.emergency_number,
     )
+
+
+def _medicine_section(
+    db: Session, user: User, patient: Patient, today: date
+) -> tuple[list[CurrentMedicine] | None, list[tuple[str, str]]]:
+    """The medicine list (``None`` for someone not granted medicines: they are not shown it) and the boxes
+    still to offer: medicines already on the list are counted for the triage without ticking."""
+    if not may(db, user=user, patient=patient, scope=Scope.MEDICINES):
+        return None, list(MEDICINE_CHOICES)
+    listed = current_medicines(db, patient_id=patient.id, on=today)
+    on_list = {m.catalogue_id.split("_")[0] for m in listed if m.catalogue_id}
+    return listed, [(value, label) for value, label in MEDICINE_CHOICES if value not in on_list]
 
 
 @router.get("/patients/{patient_id}/check-in")
@@ -325,6 +341,18 @@ def _contacts_if_allowed(db: Session, user: User, patient_id: int, default_numbe
     return contacts_of(None, default_number)
 
 
+def _with_list_if_readable(
+    db: Session, parsed: checkin_actions.ParsedCheckIn, patient_id: int, today: date
+) -> checkin_actions.ParsedCheckIn:
+    """The medicine list added for the triage shown before saving; if the database is down, the check-in as
+    reported (the save fails too and says so, and the triage still runs on what was ticked)."""
+    try:
+        return checkin_actions.with_listed_medicines(db, parsed, patient_id=patient_id, on=today)
+    except Exception:
+        db.rollback()
+        return parsed
+
+
 @router.post("/patients/{patient_id}/check-in")
 async def submit_check_in(request: Request, patient_id: int, user: PageUser, db: Db) -> Response:
     form = await read_form(request)
@@ -337,9 +365,11 @@ async def submit_check_in(request: Request, patient_id: int, user: PageUser, db:
         return _form_page(
             request, db, user, patient_id, client_id=client_id, errors={e.field: error_text(e)}, kept=_kept_values(form)
         )
-    result = triage(parsed.check_in)  # triage first: the answer does not depend on the database
     default_number = request.app.state.ctx.settings.default_emergency_number
     contacts = _contacts_if_allowed(db, user, patient_id, default_number)
+    if contacts.patient_id is not None:
+        parsed = _with_list_if_readable(db, parsed, patient_id, _clock(request).date())
+    result = triage(parsed.check_in)  # triage first: a failed save below still shows this answer
     try:
         outcome = checkin_actions.record_check_in(
             db,

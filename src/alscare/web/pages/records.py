@@ -6,14 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from alscare.access import GRANTABLE_SCOPES, SCOPE_LABELS, Action, Scope
+from alscare.access import GRANTABLE_SCOPES, HEADER_SHOWS, SCOPE_LABELS, SCOPE_SHOWS, Action, Scope
 from alscare.actions import accounts, consent
 from alscare.actions.aids import inputs_for
 from alscare.actions.assessments import assessments_of
-from alscare.actions.errors import InvalidInput
+from alscare.actions.errors import InvalidInput, NotFound
 from alscare.actions.records import access_log_of, may, open_record, own_patient, visible_patients
 from alscare.clinical.aids import suggest_aids
-from alscare.storage.models import Clinic, Invitation, User
+from alscare.storage.models import Clinic, ConsentGrant, Invitation, Patient, User
 from alscare.web.deps import Db, PageUser, client_ip
 from alscare.web.pages.forms import choices, read_form, text
 from alscare.web.presenters import record_summary
@@ -21,6 +21,7 @@ from alscare.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
+CANCELLED = "Invitation cancelled. Its link no longer works."
 SCOPE_OPTIONS = [(s.value, SCOPE_LABELS[s]) for s in GRANTABLE_SCOPES]
 
 
@@ -68,6 +69,10 @@ def record(request: Request, patient_id: int, user: PageUser, db: Db) -> Respons
         suggest_aids(inputs_for(db, patient_id=patient_id)) if rows is not None and user.role == "clinician" else ()
     )
     can_share = may(db, user=user, patient=patient, scope=Scope.SHARING, action=Action.WRITE)
+    # The header (name, emergency number, clinic) is for anyone with a grant; the rest of the profile needs
+    # its own scope (decision 0004).
+    details = may(db, user=user, patient=patient, scope=Scope.PROFILE_DETAILS)
+    tabs = {"medicines": may(db, user=user, patient=patient, scope=Scope.MEDICINES)}
     db.commit()
     return render(
         request,
@@ -79,6 +84,9 @@ def record(request: Request, patient_id: int, user: PageUser, db: Db) -> Respons
         summary=record_summary(patient, rows, today=now.date()),
         can_share=can_share,
         aid_suggestions=aid_suggestions,
+        details=details,
+        tabs=tabs,
+        tab="summary",
         emergency_number=patient.emergency_number,
     )
 
@@ -106,6 +114,7 @@ def _sharing_page(
     )
     grants = consent.grants_of(db, patient_id=patient_id)
     clinics = list(db.execute(select(Clinic).order_by(Clinic.name)).scalars())
+    pending = accounts.pending_invitations(db, patient_id=patient_id, now=now)
     db.commit()
     return render(
         request,
@@ -118,6 +127,9 @@ def _sharing_page(
         clinics=clinics,
         scope_options=SCOPE_OPTIONS,
         scope_labels=SCOPE_LABELS,
+        scope_shows=SCOPE_SHOWS,
+        header_shows=HEADER_SHOWS,
+        pending=pending,
         errors=errors,
         notice=notice,
         values=values or {},
@@ -168,9 +180,53 @@ async def grant(request: Request, patient_id: int, user: PageUser, db: Db) -> Re
     return RedirectResponse(f"/patients/{patient_id}/sharing?done=granted", status_code=303)
 
 
+def _grant_of(db: Db, patient_id: int, grant_id: int) -> ConsentGrant:
+    grant = db.get(ConsentGrant, grant_id)
+    if grant is None or grant.patient_id != patient_id:
+        raise NotFound("No such sharing arrangement.")
+    return grant
+
+
+@router.get("/patients/{patient_id}/sharing/{grant_id}/revoke")
+def confirm_revoke(request: Request, patient_id: int, grant_id: int, user: PageUser, db: Db) -> Response:
+    """Ask before stopping sharing with a clinic, saying what will stop (works without JavaScript)."""
+    patient = open_record(
+        db,
+        user=user,
+        patient_id=patient_id,
+        scope=Scope.SHARING,
+        action=Action.READ,
+        now=request.app.state.ctx.clock(),
+        resource="sharing",
+        source_ip=client_ip(request),
+    )
+    grant = _grant_of(db, patient_id, grant_id)
+    stops = consent.revoke_consequences(db, grant=grant)
+    db.commit()
+    return render(
+        request,
+        "sharing_confirm.html",
+        title="Stop sharing?",
+        user=user,
+        db=db,
+        patient=patient,
+        grant=grant,
+        stops=stops,
+        scope_labels=SCOPE_LABELS,
+        emergency_number=patient.emergency_number,
+    )
+
+
 @router.post("/patients/{patient_id}/sharing/{grant_id}/revoke")
 async def revoke(request: Request, patient_id: int, grant_id: int, user: PageUser, db: Db) -> Response:
-    await read_form(request)
+    """Stop a grant. Stopping sharing with a clinic needs the confirmation page's ``confirm=yes``; without it
+    the browser is sent to that page, so nothing stops by accident."""
+    form = await read_form(request)
+    grant = db.get(ConsentGrant, grant_id)
+    to_clinic = grant is not None and grant.patient_id == patient_id and grant.grantee_clinic_id is not None
+    unconfirmed = form.get("confirm") != "yes" and grant is not None and grant.revoked_at is None
+    if to_clinic and unconfirmed and may_share(db, user, patient_id):
+        return RedirectResponse(f"/patients/{patient_id}/sharing/{grant_id}/revoke", status_code=303)
     consent.revoke_access(
         db,
         actor=user,
@@ -181,6 +237,25 @@ async def revoke(request: Request, patient_id: int, grant_id: int, user: PageUse
     )
     db.commit()
     return RedirectResponse(f"/patients/{patient_id}/sharing?done=revoked", status_code=303)
+
+
+def may_share(db: Db, user: User, patient_id: int) -> bool:
+    """Whether ``user`` manages this record's sharing (asked without auditing; ``revoke_access`` audits)."""
+    patient = db.get(Patient, patient_id)
+    return patient is not None and may(db, user=user, patient=patient, scope=Scope.SHARING, action=Action.WRITE)
+
+
+@router.post("/invitations/{invitation_id}/cancel")
+async def cancel_invitation(request: Request, invitation_id: int, user: PageUser, db: Db) -> Response:
+    form = await read_form(request)
+    invitation = accounts.cancel_invitation(
+        db, actor=user, invitation_id=invitation_id, now=request.app.state.ctx.clock()
+    )
+    db.commit()
+    back = form.get("back")
+    if back == "sharing" and invitation.patient_id is not None:
+        return RedirectResponse(f"/patients/{invitation.patient_id}/sharing?done=cancelled", status_code=303)
+    return RedirectResponse("/invitations?done=cancelled", status_code=303)
 
 
 @router.get("/patients/{patient_id}/access-log")
@@ -231,6 +306,10 @@ def _invitations_page(
         checked=checked or [],
         scope_options=SCOPE_OPTIONS,
         scope_labels=SCOPE_LABELS,
+        state_of=lambda i: accounts.invitation_state(i, now=request.app.state.ctx.clock()),
+        notice="Invitation cancelled. Its link no longer works."
+        if request.query_params.get("done") == "cancelled"
+        else None,
     )
 
 
