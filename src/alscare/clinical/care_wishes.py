@@ -20,9 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from alscare.clinical.errors import InvalidInput
+from alscare.clinical.wording import load_wording
 
 __all__ = [
     "DECISION",
@@ -34,8 +35,13 @@ __all__ = [
     "SectionSpec",
     "diff",
     "field_spec",
+    "from_stored",
+    "option_labels",
     "section_spec",
+    "to_stored",
     "validate",
+    "value_text",
+    "wording",
 ]
 
 Kind = Literal["choice", "multi", "text", "phone", "email"]
@@ -250,3 +256,28 @@ def diff(old: Answers, new: Answers) -> tuple[SectionChange, ...]:
         if fields:
             changes.append(SectionChange(section.id, _kind(before, after), fields))
     return tuple(changes)
+
+
+# --- Words, from wording/care_wishes.<locale>.toml --------------------------------------------------------
+
+
+def wording(locale: str = "en") -> dict[str, Any]:
+    return load_wording(f"care_wishes.{locale}")
+
+
+def option_labels(section_id: str, field_id: str, locale: str = "en") -> list[tuple[str, str]]:
+    """The (option id, label) pairs of a choice or multi field, in their declared order."""
+    words = wording(locale)
+    spec = field_spec(section_id, field_id)
+    group = words["sections"][section_id]["fields"][field_id]["options"]
+    return [(o, words["options"][group][o]) for o in spec.options]
+
+
+def value_text(section_id: str, field_id: str, value: Value, locale: str = "en") -> str:
+    """An answer as words: an option's label (labels joined for several), or the text as written."""
+    spec = field_spec(section_id, field_id)
+    if spec.kind in ("choice", "multi"):
+        labels = dict(option_labels(section_id, field_id, locale))
+        chosen = value if isinstance(value, tuple) else (value,)
+        return "; ".join(labels.get(v, v) for v in chosen)
+    return value if isinstance(value, str) else ", ".join(value)

@@ -56,8 +56,10 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
 
+    from alscare.web.api import care_wishes as care_wishes_api
     from alscare.web.api import v1
     from alscare.web.pages import account, alerts, alsfrs, auth, checkins, messages, records, schedules, webhooks
+    from alscare.web.pages import care_wishes as care_wishes_pages
 
     app.include_router(auth.router)
     app.include_router(account.router)
@@ -69,6 +71,8 @@ def create_app(
     app.include_router(messages.router)
     app.include_router(webhooks.router)
     app.include_router(v1.router)
+    app.include_router(care_wishes_pages.router)
+    app.include_router(care_wishes_api.router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
     def healthz() -> Response:

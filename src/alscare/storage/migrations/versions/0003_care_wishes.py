@@ -62,9 +62,7 @@ def upgrade() -> None:
         sa.Column("author_capacity", sa.String(length=10), nullable=False),
         sa.Column("saved_at", alscare.storage.models.UTCDateTime(), nullable=False),
         sa.Column("client_id", sa.String(length=64), nullable=True),
-        sa.CheckConstraint(
-            "author_capacity IN ('self','proxy')", name=op.f("ck_care_wishes_versions_author_capacity")
-        ),
+        sa.CheckConstraint("author_capacity IN ('self','proxy')", name=op.f("ck_care_wishes_versions_author_capacity")),
         sa.CheckConstraint("number >= 1", name=op.f("ck_care_wishes_versions_number")),
         sa.ForeignKeyConstraint(
             ["author_user_id"], ["users.id"], name=op.f("fk_care_wishes_versions_author_user_id_users")
