@@ -42,6 +42,7 @@ from alscare.actions.accounts import (
     sign_up_patient,
 )
 from alscare.actions.assessments import record_alsfrs_assessment
+from alscare.demo_care_wishes import seed_care_wishes
 from alscare.security.passwords import hash_password
 from alscare.security.totp import current_code
 from alscare.storage.models import Clinic, Patient, User
@@ -468,6 +469,7 @@ def seed_demo(db: Session, *, now: datetime, default_emergency_number: str) -> l
         seeder = _Seeder(db=db, default_emergency_number=default_emergency_number)
         for at, _, action in sorted(_plan(seeder, now=now, rng=random.Random(SEED)), key=lambda e: e[:2]):
             action(at)
+        seed_care_wishes(db, now=now)
         db.flush()
     return demo_logins(db)
 
