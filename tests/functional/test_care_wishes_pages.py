@@ -248,7 +248,7 @@ def test_the_emergency_screen_shows_the_wishes_or_says_there_are_none(app: FastA
     assert "The person's care wishes" in screen
     for shown in (
         "<dt>CPR</dt><dd>No</dd>",
-        "<dt>Breathing machine with a mask (NIV)</dt><dd>Yes</dd>",
+        "<dt>NIV (breathing mask)</dt><dd>Yes</dd>",
         'Xavier X, <a href="tel:+447700900123">+44 7700 900123</a>',
         "A letter or picture board; Eye gaze (I look at letters or words)",
     ):
@@ -349,12 +349,12 @@ def test_the_pdfs_say_what_the_wishes_say(app: FastAPI, world: World, tmp_path: 
     for said in (
         "Emergency card: Paula PPLEAKMARKER",
         "I have ALS, also called motor neurone disease (MND).",
-        "Breathing support in use No breathing machine",
+        "Breathing help now No breathing machine",
         "Oxygen: give only with great care.",
         "CPR No",
-        "Breathing machine with a mask (NIV) Yes",
-        "Breathing machine through the neck (tracheostomy) No",
-        "Going to hospital Only if my family agree",
+        "NIV (breathing mask) Yes",
+        "Tracheostomy (neck tube) No",
+        "Hospital Only if my family agree",
         "Xavier X (my brother), +44 7700 900123",
         "Eye gaze (I look at letters or words)",
     ):
