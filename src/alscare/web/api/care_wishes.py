@@ -18,8 +18,9 @@ from alscare.web.deps import ApiUser, Db, api_csrf, client_ip
 router = APIRouter(prefix="/api/v1", tags=["care wishes"], dependencies=[Depends(api_csrf)])
 
 ErrorResponses: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body could not be read (not UTF-8 text)"},
     401: {"description": "Not signed in"},
-    403: {"description": "Missing or wrong CSRF token"},
+    403: {"description": "Missing or wrong CSRF token, or not allowed"},
     404: {"description": "No such record or version, or not shared with you"},
     422: {"description": "Invalid input; `loc` names the field"},
 }
