@@ -43,6 +43,7 @@ from alscare.actions.accounts import (
     sign_up_patient,
 )
 from alscare.actions.assessments import record_alsfrs_assessment
+from alscare.demo_care_wishes import plan_care_wishes
 from alscare.demo_diagnosis import seed_demo_diagnosis
 from alscare.demo_medicines import seed_demo_medicines
 from alscare.security.passwords import hash_password
@@ -456,6 +457,7 @@ def _plan(seeder: _Seeder, *, now: datetime, rng: random.Random) -> list[Event]:
                     by, at = person.email, _at(day, 20)
             add(at, partial(seeder.record, person=person, by=by, mode=mode, answers=answers))
     demo_rehabilitation.plan_rehabilitation(add, seeder.db, now=now)
+    plan_care_wishes(add, seeder.db, now=now)
     return events
 
 
@@ -472,7 +474,6 @@ def seed_demo(db: Session, *, now: datetime, default_emergency_number: str) -> l
         seeder = _Seeder(db=db, default_emergency_number=default_emergency_number)
         for at, _, action in sorted(_plan(seeder, now=now, rng=random.Random(SEED)), key=lambda e: e[:2]):
             action(at)
-        db.flush()
         seed_demo_diagnosis(db, now=now)  # issue 10: each person's tests before diagnosis
         seed_demo_medicines(db, now=now)
     return demo_logins(db)

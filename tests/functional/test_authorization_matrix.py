@@ -122,6 +122,24 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("GET", "/api/v1/patients/{patient_id}/medicines/{entry_id}/history"): (Scope.MEDICINES, R),
     # Stopping sharing with a clinic asks first: the confirmation page belongs to the sharing settings.
     ("GET", "/patients/{patient_id}/sharing/{grant_id}/revoke"): (Scope.SHARING, R),
+    # Care wishes: read through the care_wishes scope; written (a new version, a "discussed with" note) by the
+    # person and their proxy only, so writing is classified as a write of SHARING, like the profile.
+    ("GET", "/patients/{patient_id}/care-wishes"): (Scope.CARE_WISHES, R),
+    ("GET", "/patients/{patient_id}/care-wishes/history"): (Scope.CARE_WISHES, R),
+    ("GET", "/patients/{patient_id}/care-wishes/versions/{n}"): (Scope.CARE_WISHES, R),
+    ("GET", "/patients/{patient_id}/care-wishes/compare"): (Scope.CARE_WISHES, R),
+    ("GET", "/patients/{patient_id}/care-wishes.pdf"): (Scope.CARE_WISHES, R),
+    ("GET", "/patients/{patient_id}/care-wishes/emergency-card"): (Scope.CARE_WISHES, R),
+    ("GET", "/patients/{patient_id}/care-wishes/emergency-card.pdf"): (Scope.CARE_WISHES, R),
+    ("GET", "/patients/{patient_id}/care-wishes/edit"): (Scope.SHARING, W),
+    ("POST", "/patients/{patient_id}/care-wishes/edit"): (Scope.SHARING, W),
+    ("GET", "/patients/{patient_id}/care-wishes/versions/{n}/discussed"): (Scope.SHARING, W),
+    ("POST", "/patients/{patient_id}/care-wishes/versions/{n}/discussed"): (Scope.SHARING, W),
+    ("GET", "/api/v1/patients/{patient_id}/care-wishes"): (Scope.CARE_WISHES, R),
+    ("GET", "/api/v1/patients/{patient_id}/care-wishes/versions"): (Scope.CARE_WISHES, R),
+    ("GET", "/api/v1/patients/{patient_id}/care-wishes/versions/{n}"): (Scope.CARE_WISHES, R),
+    ("POST", "/api/v1/patients/{patient_id}/care-wishes/versions"): (Scope.SHARING, W),
+    ("POST", "/api/v1/patients/{patient_id}/care-wishes/versions/{n}/discussions"): (Scope.SHARING, W),
 }
 
 EVERYTHING = frozenset((scope, action) for scope in Scope for action in Action)
@@ -203,6 +221,14 @@ PAGE_FORMS: dict[tuple[str, str], Callable[[World], dict[str, str]]] = {
         "done_on": "2026-03-01",
     },
     ("POST", "/patients/{patient_id}/aids/requests"): lambda w: {"aid_id": "walking_aid"},
+    ("POST", "/patients/{patient_id}/care-wishes/edit"): lambda w: {
+        "client_id": "7c2e9b1a-3d4f-4a5b-8c6d-9e0f1a2b3c4d",
+        "resuscitation.cpr": "yes",
+    },
+    ("POST", "/patients/{patient_id}/care-wishes/versions/{n}/discussed"): lambda w: {
+        "with_kind": "family",
+        "discussed_on": "2026-02-20",
+    },
     ("POST", "/patients/{patient_id}/check-in"): lambda w: {
         "client_id": "5d1c9a7e-2f3b-4c8d-9e0f-1a2b3c4d5e6f",
         "cramps": "yes",

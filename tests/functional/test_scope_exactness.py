@@ -54,7 +54,7 @@ MARKERS: dict[Scope, tuple[str, ...]] = {
     ),
     Scope.MEDICINES: ("MEDLISTMARKER", "MEDDOSEMARKER"),
     Scope.CHECKINS: ("CHECKINQUESTIONMARKER",),
-    Scope.CARE_WISHES: (),
+    Scope.CARE_WISHES: ("CWLEAKMARKER",),
     Scope.PROGNOSIS: (),
 }
 SINGLE_SCOPES = tuple(MARKERS)

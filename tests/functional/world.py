@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alscare.actions import accounts, consent
 from alscare.actions.assessments import record_alsfrs_assessment
+from alscare.actions.care_wishes import save_care_wishes
 from alscare.actions.checkins import record_check_in
 from alscare.actions.medicines import add_medicine
 from alscare.actions.records import own_patient
@@ -94,6 +95,12 @@ P_MARKERS: tuple[str, ...] = (
     P_DIAGNOSIS.isoformat(),
     P_EMERGENCY,
 )
+
+# P's care wishes (version 1). Shown only to those who may read the care_wishes scope.
+P_CARE_WISHES: dict[str, Any] = {
+    "resuscitation": {"cpr": "no"},
+    "communication": {"how": "Ask CWLEAKMARKER yes or no questions."},
+}
 
 # Patient Q's record: nobody but Q may ever see any of this.
 Q_NAME = "Quentin ZZLEAKMARKER"
@@ -302,6 +309,8 @@ def _build_world(db: Session, *, staff_hash: str) -> World:
         dose="50 mg twice a day",
         started_on=date(2026, 1, 15),
     )
+    # P's care wishes: one version, for the routes that name a version (care_wishes scope).
+    save_care_wishes(db, actor=patient_p_user, patient_id=patient_p.id, answers=P_CARE_WISHES, now=NOW)
 
     people = {
         OWN: patient_p_user,

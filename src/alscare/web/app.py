@@ -56,6 +56,8 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
 
+    from alscare.web.api import care_wishes as care_wishes_api
+    from alscare.web.api import medicines as medicines_api
     from alscare.web.api import v1
     from alscare.web.pages import (
         account,
@@ -70,6 +72,8 @@ def create_app(
         schedules,
         webhooks,
     )
+    from alscare.web.pages import care_wishes as care_wishes_pages
+    from alscare.web.pages import medicines as medicines_pages
     from alscare.web.pages.criteria import router as criteria_router
     from alscare.web.pages.diagnosis import router as diagnosis_router
     from alscare.web.pages.learn import router as learn_router
@@ -89,11 +93,10 @@ def create_app(
     app.include_router(rehabilitation.router)
     app.include_router(aids.router)
     app.include_router(v1.router)
-    from alscare.web.api import medicines as medicines_api
-    from alscare.web.pages import medicines as medicines_pages
-
     app.include_router(medicines_pages.router)
     app.include_router(medicines_api.router)
+    app.include_router(care_wishes_pages.router)
+    app.include_router(care_wishes_api.router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
     def healthz() -> Response:

@@ -29,6 +29,7 @@ from alscare.clinical.triage import CHECK_IN_FIELDS, TriageResult, triage
 from alscare.content.articles import articles_for_check_in
 from alscare.storage.models import CheckIn, Patient, User
 from alscare.web.deps import Db, PageUser, client_ip
+from alscare.web.pages.care_wishes import emergency_care_wishes
 from alscare.web.pages.forms import optional_number, read_form
 from alscare.web.render import render
 
@@ -416,6 +417,11 @@ def check_in_result_page(request: Request, patient_id: int, check_in_id: int, us
     )
     clinic_gets_alerts = clinic_receiving_alerts(db, patient=view.patient) is not None
     contacts = contacts_of(view.patient, request.app.state.ctx.settings.default_emergency_number)
+    care_wishes = None
+    if view.triage.tier.value == "emergency":
+        care_wishes = emergency_care_wishes(
+            db, user=user, patient_id=patient_id, now=_clock(request), source_ip=client_ip(request)
+        )
     db.commit()
     screen = result_screen(
         result=view.triage,
@@ -433,6 +439,7 @@ def check_in_result_page(request: Request, patient_id: int, check_in_id: int, us
         user=user,
         db=db,
         screen=screen,
+        care_wishes=care_wishes,
         emergency_number=screen.contacts.emergency_number,
         articles=articles_for_check_in(r.rule for r in view.triage.reasons),
     )
