@@ -174,7 +174,9 @@ PAGE_FORMS: dict[tuple[str, str], Callable[[World], dict[str, str]]] = {
 
 MISSING_PATIENT_ID = 999_999
 # Tables that a refused request may still write to: the audit trail (by design) and the session store.
-AUDIT_AND_SESSIONS = {"audit_events", "audit_head", "web_sessions"}
+# Refusals are counted in refused_probe_counts (one audit row per actor, record and hour, not one per probe),
+# and sign-in throttles move with every attempt: neither is data a refused request "changed".
+AUDIT_AND_SESSIONS = {"audit_events", "audit_head", "web_sessions", "refused_probe_counts", "sign_in_throttles"}
 
 _COLLECTION_APP = app_for_collection()
 ALL_ROUTES = http_routes(_COLLECTION_APP)
@@ -251,6 +253,19 @@ def _audit_since(conn: Connection, last_id: int) -> list[Any]:
     return list(conn.execute(query))
 
 
+def _probe_count(conn: Connection, actor_id: int | None) -> int:
+    from sqlalchemy import func
+
+    from alscare.storage.models.security import RefusedProbeCount
+
+    if actor_id is None:
+        return 0
+    query = select(func.coalesce(func.sum(RefusedProbeCount.count), 0)).where(
+        RefusedProbeCount.actor_user_id == actor_id
+    )
+    return int(conn.execute(query).scalar_one())
+
+
 def _last_audit_id(conn: Connection) -> int:
     return conn.execute(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)).scalar() or 0
 
@@ -274,6 +289,7 @@ def test_patient_route(method: str, path: str, actor: str, app: FastAPI, conn: C
     client = _client(app, world, actor)
     before = _snapshot(conn)
     last_audit = _last_audit_id(conn)
+    probes_before = _probe_count(conn, world.users.get(actor))
 
     real = _request(client, method, path, world, world.patient_p_id)
     events = _audit_since(conn, last_audit)
@@ -298,7 +314,8 @@ def test_patient_route(method: str, path: str, actor: str, app: FastAPI, conn: C
         assert events == []
     else:
         assert real.status_code == 404, f"{actor} should be refused: {real.status_code} {real.text[:300]}"
-        assert events, "the refused attempt is not on the audit trail"
+        counted = _probe_count(conn, world.users[actor]) > probes_before
+        assert events or counted, "the refused attempt is neither on the audit trail nor counted"
         assert all(
             (e.action, e.patient_id, e.actor_user_id) == ("denied", world.patient_p_id, world.users[actor])
             for e in events

@@ -172,7 +172,6 @@ class InvitationOut(BaseModel):
     email: str
     role: str
     expires_at: datetime
-    link: str
 
 
 PatientId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -391,15 +390,20 @@ def get_access_log(request: Request, patient_id: PatientId, user: ApiUser, db: D
 
 @router.post("/invitations", response_model=InvitationOut, status_code=201, responses=ErrorResponses)
 def invite(request: Request, body: InvitationIn, user: ApiUser, db: Db) -> InvitationOut:
+    """Invite someone by email. The link goes only to their inbox, never into this reply."""
     ctx = request.app.state.ctx
     inv, token = accounts.create_invitation(
-        db, inviter=user, email=body.email, now=ctx.clock(), scopes=list(body.scopes)
+        db,
+        inviter=user,
+        email=body.email,
+        now=ctx.clock(),
+        scopes=list(body.scopes),
+        source_ip=client_ip(request),
     )
+    mail = accounts.invitation_mail(db, invitation=inv, token=token, base_url=ctx.settings.base_url)
     db.commit()
-    link = f"{ctx.settings.base_url}/invite/{token}"
-    subject, text = accounts.invitation_email(link)
-    ctx.mailer.send(to=inv.email, subject=subject, body=text)
-    return InvitationOut(id=inv.id, email=inv.email, role=inv.role, expires_at=inv.expires_at, link=link)
+    ctx.mailer.send(to=mail.to, subject=mail.subject, body=mail.body)
+    return InvitationOut(id=inv.id, email=inv.email, role=inv.role, expires_at=inv.expires_at)
 
 
 # --- Messages: the person's conversation with their clinic (scope: check-ins) ------------------------------

@@ -200,7 +200,7 @@ def _invitations_page(
     user: User,
     *,
     errors: dict[str, str] | None = None,
-    link: str | None = None,
+    sent_to: str | None = None,
     values: dict[str, str] | None = None,
     checked: list[str] | None = None,
 ) -> Response:
@@ -219,7 +219,7 @@ def _invitations_page(
         invite_role=accounts.INVITES.get(user.role),
         sent=sent,
         errors=errors,
-        link=link,
+        sent_to=sent_to,
         values=values or {},
         checked=checked or [],
         scope_options=SCOPE_OPTIONS,
@@ -239,14 +239,21 @@ async def invite(request: Request, user: PageUser, db: Db) -> Response:
     email = text(form, "email", max_length=254)
     scopes = choices(form, "scopes")
     try:
-        invitation, token = accounts.create_invitation(db, inviter=user, email=email, now=ctx.clock(), scopes=scopes)
+        invitation, token = accounts.create_invitation(
+            db,
+            inviter=user,
+            email=email,
+            now=ctx.clock(),
+            scopes=scopes,
+            source_ip=client_ip(request),
+        )
     except InvalidInput as e:
         db.rollback()
         return _invitations_page(
             request, db, user, errors={e.field: e.message}, values={"email": email}, checked=scopes
         )
+    mail = accounts.invitation_mail(db, invitation=invitation, token=token, base_url=ctx.settings.base_url)
     db.commit()
-    link = f"{ctx.settings.base_url}/invite/{token}"
-    subject, body = accounts.invitation_email(link)
-    ctx.mailer.send(to=invitation.email, subject=subject, body=body)
-    return _invitations_page(request, db, user, link=link)
+    # The link travels only by email: shown here, the inviter could accept it themselves.
+    ctx.mailer.send(to=mail.to, subject=mail.subject, body=mail.body)
+    return _invitations_page(request, db, user, sent_to=invitation.email)
