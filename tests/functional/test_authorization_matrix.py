@@ -75,6 +75,8 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("POST", "/api/v1/patients/{patient_id}/messages"): (Scope.CHECKINS, W),
     ("GET", "/patients/{patient_id}/messages"): (Scope.CHECKINS, R),
     ("POST", "/patients/{patient_id}/messages"): (Scope.CHECKINS, W),
+    ("POST", "/api/v1/patients/{patient_id}/messages/read"): (Scope.CHECKINS, R),
+    ("POST", "/patients/{patient_id}/messages/read"): (Scope.CHECKINS, R),
     # ALSFRS-R self-report wizard and clinician form: every step opens the record to write check-ins.
     ("GET", "/patients/{patient_id}/alsfrs-r/new"): (Scope.CHECKINS, W),
     ("POST", "/patients/{patient_id}/alsfrs-r/new"): (Scope.CHECKINS, W),
@@ -97,6 +99,13 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("GET", "/patients/{patient_id}/check-ins/{check_in_id}"): (Scope.CHECKINS, R),
     ("GET", "/api/v1/patients/{patient_id}/check-ins"): (Scope.CHECKINS, R),
     ("POST", "/api/v1/patients/{patient_id}/check-ins"): (Scope.CHECKINS, W),
+}
+
+# The clinician's ALSFRS-R form records a clinician-administered score: only a clinician of a clinic with
+# access may open it (issue 14, finding 2); to the person, their proxy and family it is "not found".
+CLINICIAN_ONLY = {
+    ("GET", "/patients/{patient_id}/alsfrs-r/clinic"),
+    ("POST", "/patients/{patient_id}/alsfrs-r/clinic"),
 }
 
 EVERYTHING = frozenset((scope, action) for scope in Scope for action in Action)
@@ -149,6 +158,7 @@ PAGE_FORMS: dict[tuple[str, str], Callable[[World], dict[str, str]]] = {
     },
     ("POST", "/patients/{patient_id}/sharing/{grant_id}/revoke"): lambda w: {},
     ("POST", "/patients/{patient_id}/messages"): lambda w: {"body": "A question that can wait."},
+    ("POST", "/patients/{patient_id}/messages/read"): lambda w: {},
     ("POST", "/patients/{patient_id}/alsfrs-r/new"): lambda w: {
         "administration_mode": "caregiver",
         "gastrostomy": "no",
@@ -285,7 +295,9 @@ def _assert_no_markers(response: Response, markers: tuple[str, ...], who: str) -
 def test_patient_route(method: str, path: str, actor: str, app: FastAPI, conn: Connection, world: World) -> None:
     if (method, path) not in ROUTE_SCOPES:
         pytest.fail(f"{method} {path} is not classified in ROUTE_SCOPES")
-    allowed = ROUTE_SCOPES[(method, path)] in MAY[actor]
+    allowed = ROUTE_SCOPES[(method, path)] in MAY[actor] and (
+        (method, path) not in CLINICIAN_ONLY or actor == CLINICIAN_GRANTED_CLINIC
+    )
     client = _client(app, world, actor)
     before = _snapshot(conn)
     last_audit = _last_audit_id(conn)

@@ -102,6 +102,24 @@ def open_record(
     return patient
 
 
+def refuse_record(
+    db: Session, *, user: User, patient_id: int, resource: str, now: datetime, source_ip: str | None = None
+) -> RecordRefused:
+    """A refusal decided outside the consent policy (e.g. a clinician-only form opened by someone else), counted
+    and audited like any other and answered like a missing record. Raise what it returns."""
+    patient = db.get(Patient, patient_id)
+    event: dict[str, Any] = {
+        "now": now,
+        "actor_user_id": user.id,
+        "patient_id": patient_id if patient is not None else None,
+        "action": "denied",
+        "resource": resource,
+        "source_ip": source_ip,
+    }
+    _note_refusal(db, event)
+    return RecordRefused(event)
+
+
 def visible_patients(db: Session, *, user: User) -> list[Patient]:
     """Records this user can open at all: their own, and those shared with them or their clinic."""
     conditions = [Patient.user_id == user.id]

@@ -222,6 +222,9 @@ class AlsfrsAssessment(Base):
     # The submitting form's own id: a retried submit finds the stored row instead of adding another.
     client_id: Mapped[str | None] = mapped_column(String(64))
 
+    # Who entered it: shown on the record beside how it was taken (issue 14, finding 2).
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+
 
 class AuditEvent(Base):
     """Append-only, hash-chained record of every read and write of patient data.

@@ -116,6 +116,8 @@ class AlsfrsOut(BaseModel):
     id: int
     assessed_on: date
     administration_mode: str
+    recorded_by_id: int | None = Field(default=None, description="Who entered it (a user id).")
+    entered_by: str | None = Field(default=None, description="Who entered it: name and role.")
     total: int
     domains: dict[str, int]
     kings_stage: str
@@ -278,6 +280,8 @@ def list_alsfrs(request: Request, patient_id: PatientId, user: ApiUser, db: Db) 
                 id=r.id,
                 assessed_on=r.assessed_on,
                 administration_mode=r.administration_mode,
+                recorded_by_id=r.recorded_by_id,
+                entered_by=row.entered_by,
                 total=row.total,
                 domains=row.domains,
                 kings_stage=row.kings_stage,
@@ -306,6 +310,8 @@ def add_alsfrs(request: Request, patient_id: PatientId, body: AlsfrsIn, user: Ap
         id=r.id,
         assessed_on=r.assessed_on,
         administration_mode=r.administration_mode,
+        recorded_by_id=r.recorded_by_id,
+        entered_by=row.entered_by,
         total=row.total,
         domains=row.domains,
         kings_stage=row.kings_stage,
@@ -448,8 +454,19 @@ def _message_out(m: Any, thread: list[Any]) -> MessageOut:
 
 @router.get("/patients/{patient_id}/messages", response_model=list[MessageOut], responses=ErrorResponses)
 def list_messages(request: Request, patient_id: PatientId, user: ApiUser, db: Db) -> list[MessageOut]:
-    """The conversation with the clinic, oldest first. Reading marks the other side's messages read."""
+    """The conversation with the clinic, oldest first. Reading changes nothing (see ``.../messages/read``)."""
     thread = messages.thread(
+        db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
+    )
+    out = [_message_out(m, thread) for m in thread]
+    db.commit()
+    return out
+
+
+@router.post("/patients/{patient_id}/messages/read", response_model=list[MessageOut], responses=ErrorResponses)
+def mark_messages_read(request: Request, patient_id: PatientId, user: ApiUser, db: Db) -> list[MessageOut]:
+    """Mark the other side's messages read; returns the conversation. Replying marks them read too."""
+    thread = messages.mark_read(
         db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
     )
     out = [_message_out(m, thread) for m in thread]

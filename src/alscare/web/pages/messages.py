@@ -134,6 +134,7 @@ def _thread_page(
         not_connected=messages.NOT_CONNECTED,
         max_chars=messages.MAX_BODY_CHARS,
         reader_is_clinic=messages.is_clinic_side(user),
+        unread=messages.unread_for(user, thread),
         errors=errors,
         values=values or {},
         notice=notice,
@@ -145,6 +146,17 @@ def _thread_page(
 def thread_page(request: Request, patient_id: int, user: PageUser, db: Db) -> Response:
     notice = "Message sent." if request.query_params.get("sent") == "1" else None
     return _thread_page(request, db, user, patient_id, notice=notice)
+
+
+@router.post("/patients/{patient_id}/messages/read")
+async def mark_read(request: Request, patient_id: int, user: PageUser, db: Db) -> Response:
+    """The "Mark as read" button: a POST, so opening the page (a GET) never changes anything."""
+    await read_form(request)
+    messages.mark_read(
+        db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
+    )
+    db.commit()
+    return RedirectResponse(messages.thread_link(patient_id), status_code=303)
 
 
 @router.post("/patients/{patient_id}/messages")
