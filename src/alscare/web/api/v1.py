@@ -15,6 +15,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictInt
 from alscare.access import GRANTABLE_SCOPES, Action, Scope
 from alscare.actions import accounts, alerts, checkins, consent, messages, schedules
 from alscare.actions.assessments import assessments_of, record_alsfrs_assessment
+from alscare.actions.audit import record_list_view
 from alscare.actions.records import access_log_of, open_record, visible_patients
 from alscare.storage.models import Patient
 from alscare.web.deps import ApiUser, Db, api_csrf, client_ip, csrf_for
@@ -219,9 +220,21 @@ def me(request: Request, user: ApiUser) -> Me:
 
 
 @router.get("/patients", response_model=list[PatientOut], responses=ErrorResponses)
-def list_patients(user: ApiUser, db: Db) -> list[PatientOut]:
-    """Records you can open: your own and those shared with you or your clinic."""
-    return [_patient_out(p) for p in visible_patients(db, user=user)]
+def list_patients(request: Request, user: ApiUser, db: Db) -> list[PatientOut]:
+    """Records you can open: your own and those shared with you or your clinic. Audited: one row per call,
+    naming the records listed."""
+    patients = visible_patients(db, user=user)
+    record_list_view(
+        db,
+        now=request.app.state.ctx.clock(),
+        actor_user_id=user.id,
+        resource="patient_list",
+        patient_ids=[p.id for p in patients],
+        source_ip=client_ip(request),
+    )
+    out = [_patient_out(p) for p in patients]
+    db.commit()
+    return out
 
 
 @router.get("/patients/{patient_id}", response_model=PatientOut, responses=ErrorResponses)

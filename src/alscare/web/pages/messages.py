@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from alscare.access import Scope
 from alscare.actions import messages
+from alscare.actions.audit import record_list_view
 from alscare.actions.errors import InvalidInput, NotFound
 from alscare.actions.records import may, visible_patients
 from alscare.storage.models import Message, Patient, User
@@ -186,6 +187,15 @@ async def post_message(request: Request, patient_id: int, user: PageUser, db: Db
 def clinic_inbox(request: Request, user: PageUser, db: Db) -> Response:
     now = request.app.state.ctx.clock()
     waiting = messages.unanswered_for_clinic(db, actor=user, now=now)
+    record_list_view(
+        db,
+        now=now,
+        actor_user_id=user.id,
+        resource="messages_inbox",
+        patient_ids=[t.patient.id for t in waiting],
+        source_ip=client_ip(request),
+    )
+    db.commit()
     rows = [(t, waiting_label(t.age)) for t in waiting]
     return render(
         request,

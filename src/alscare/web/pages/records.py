@@ -9,6 +9,7 @@ from sqlalchemy import select
 from alscare.access import GRANTABLE_SCOPES, SCOPE_LABELS, Action, Scope
 from alscare.actions import accounts, consent
 from alscare.actions.assessments import assessments_of
+from alscare.actions.audit import record_list_view
 from alscare.actions.errors import InvalidInput
 from alscare.actions.records import access_log_of, may, open_record, own_patient, visible_patients
 from alscare.storage.models import Clinic, Invitation, User
@@ -25,6 +26,16 @@ SCOPE_OPTIONS = [(s.value, SCOPE_LABELS[s]) for s in GRANTABLE_SCOPES]
 @router.get("/home")
 def home(request: Request, user: PageUser, db: Db) -> Response:
     patients = visible_patients(db, user=user)
+    # The list shows names: one audit row per page view, naming the records shown (issue 14, finding 6).
+    record_list_view(
+        db,
+        now=request.app.state.ctx.clock(),
+        actor_user_id=user.id,
+        resource="home_list",
+        patient_ids=[p.id for p in patients],
+        source_ip=client_ip(request),
+    )
+    db.commit()
     staff: list[User] = []
     if user.role == "admin" and user.clinic_id is not None:
         staff = list(
