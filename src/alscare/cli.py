@@ -290,18 +290,21 @@ def serve(
     """Start the web app: applies migrations first."""
     import uvicorn
 
+    from alscare.runtime import prepare_process, seal_existing_secrets
     from alscare.settings import load_settings
     from alscare.storage import migrate
     from alscare.storage.db import make_engine, make_sessionmaker
     from alscare.web.app import create_app
 
     settings = load_settings()
+    prepare_process(settings)
     if demo and settings.is_sqlite and settings.base_url == "http://127.0.0.1:8000" and port != 8000:
         from dataclasses import replace
 
         settings = replace(settings, base_url=f"http://{host}:{port}")
     engine = make_engine(settings.database_url)
     migrate.upgrade(engine)
+    seal_existing_secrets(engine)
     if demo:
         from alscare.demo import DEMO_PASSWORD, seed_demo
         from alscare.web.context import utc_now
@@ -321,7 +324,15 @@ def serve(
 
         delivery = start_worker_thread(make_sessionmaker(engine), settings=settings)
     try:
-        uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="info", access_log=False)
+        # Proxy headers off: X-Forwarded-For is believed only from ALSCARE_TRUSTED_PROXIES (web.deps.client_ip).
+        uvicorn.run(
+            create_app(settings, engine=engine),
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+            proxy_headers=False,
+        )
     finally:
         if delivery is not None:
             thread, stop = delivery
@@ -351,11 +362,16 @@ def audit_verify() -> None:
 @app.command()
 def migrate_db() -> None:
     """Apply database migrations (``serve`` does this too)."""
+    from alscare.runtime import prepare_process, seal_existing_secrets
     from alscare.settings import load_settings
     from alscare.storage import migrate
     from alscare.storage.db import make_engine
 
-    migrate.upgrade(make_engine(load_settings().database_url))
+    settings = load_settings()
+    prepare_process(settings)
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    seal_existing_secrets(engine)
     typer.echo("database is up to date")
 
 
@@ -376,10 +392,12 @@ def worker_command(
     import threading
 
     from alscare.delivery.worker import new_worker_id, run_once, run_worker
+    from alscare.runtime import prepare_process
     from alscare.settings import load_settings
     from alscare.storage.db import make_engine, make_sessionmaker
 
     settings = load_settings()
+    prepare_process(settings)
     sessions = make_sessionmaker(make_engine(settings.database_url))
     wid = worker_id or new_worker_id()
     if once:

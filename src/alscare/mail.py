@@ -5,6 +5,7 @@ Emails never carry clinical details: only that something needs attention, and a 
 
 from __future__ import annotations
 
+import os
 import smtplib
 import time
 import uuid
@@ -38,9 +39,12 @@ class OutboxMailer:
     def send(self, *, to: str, subject: str, body: str) -> None:
         # The web app and the delivery worker write here at the same time: a name from the clock plus a random
         # part, opened exclusively, so two messages can never overwrite each other; names sort by time.
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # Files hold live reset and invitation links: folder 0700, files 0600 from creation.
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.folder.chmod(0o700)
         path = self.folder / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.eml"
-        with path.open("xb") as f:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
             f.write(bytes(_message(self.sender, to, subject, body)))
 
     def messages(self) -> list[EmailMessage]:

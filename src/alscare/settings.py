@@ -6,6 +6,7 @@ loudly with the variable's name and a hint, so a clinic's operator can fix it wi
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -58,6 +59,11 @@ class Settings:
     outbox_dir: Path = field(default=Path("outbox"))
     # Open alerts nobody has acknowledged escalate after this many minutes (level n at (n + 1) times it).
     alert_escalate_minutes: int = 30
+    # Reverse proxies whose X-Forwarded-For is believed (ALSCARE_TRUSTED_PROXIES); nobody's by default, so a
+    # client cannot forge its address in the throttle or the audit trail.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # Let webhooks reach private, loopback and link-local addresses (a receiver on the clinic's own network).
+    webhook_allow_private: bool = False
 
     @property
     def default_emergency_number(self) -> str:
@@ -89,6 +95,30 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _networks(environ: Mapping[str, str], name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    raw = environ.get(name) or ""
+    out: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            out.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"{name} must list IP addresses or networks separated by commas (e.g. 10.0.0.5,10.1.0.0/16), "
+                f"got {part!r}"
+            ) from None
+    return tuple(out)
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by its owner only (0700); tighten it if it already exists."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
 def _secret_key(environ: Mapping[str, str], data_dir: Path) -> bytes:
     """The key that signs sessions and CSRF tokens.
 
@@ -103,10 +133,12 @@ def _secret_key(environ: Mapping[str, str], data_dir: Path) -> bytes:
     key_file = data_dir / "secret_key"
     if key_file.exists():
         return key_file.read_bytes().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     key = secrets.token_urlsafe(48).encode()
-    key_file.write_bytes(key)
-    key_file.chmod(0o600)
+    # Created 0600 from the first byte (no window in which another user could open it).
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
     return key
 
 
@@ -138,4 +170,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_hours=_int(env, "ALSCARE_SESSION_HOURS", 12),
         outbox_dir=Path(env.get("ALSCARE_OUTBOX_DIR") or (data_dir / "outbox")).resolve(),
         alert_escalate_minutes=_int(env, "ALSCARE_ALERT_ESCALATE_MINUTES", 30),
+        trusted_proxies=_networks(env, "ALSCARE_TRUSTED_PROXIES"),
+        webhook_allow_private=_bool(env, "ALSCARE_WEBHOOK_ALLOW_PRIVATE", False),
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alscare.demo import DEMO_PASSWORD, DemoLogin, demo_logins
+from alscare.security.secretbox import use_key
 from alscare.storage.db import make_engine, make_sessionmaker
 
 START_SECONDS = 90  # migrations and the demo's seeding happen before the server listens
@@ -30,6 +31,19 @@ class Server:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    def link_to(self, email: str) -> str:
+        """The invitation or reset link in the newest email to ``email`` (the server's outbox folder): links
+        travel only by email, never on the page of whoever asked for them (issue 14, finding 1)."""
+        import re
+
+        from alscare.mail import OutboxMailer
+
+        bodies = [str(m.get_content()) for m in OutboxMailer(self.data_dir / "outbox").messages() if m["To"] == email]
+        assert bodies, f"no email to {email}"
+        match = re.search(re.escape(self.base_url) + r"/(?:invite|password/reset)/[A-Za-z0-9_\-]+", bodies[-1])
+        assert match, "no link in the email"
+        return match.group(0)
 
     def secret_of(self, email: str) -> str:
         """The demo staff member's two-step key, as an authenticator app holds it."""
@@ -85,6 +99,7 @@ def serve_demo(data_dir: Path) -> Iterator[Server]:
         )
     try:
         _wait_healthy(base_url + "/healthz", proc, log)
+        use_key(env["ALSCARE_SECRET_KEY"].encode())  # two-step keys are sealed at rest with the server's key
         engine = make_engine(f"sqlite:///{data_dir / 'alscare.db'}")
         with make_sessionmaker(engine)() as db:
             logins = {login.email: login for login in demo_logins(db)}

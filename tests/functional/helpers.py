@@ -135,10 +135,21 @@ def sign_out(client: TestClient) -> httpx.Response:
 
 
 def invite(client: TestClient, email: str, scopes: list[str] | None = None) -> str:
-    """Send an invitation from the invitations page; return the link's path (``/invite/<token>``)."""
+    """Send an invitation from the invitations page; return the link's path (``/invite/<token>``) as read from
+    the invitee's email — the page never shows it (issue 14, finding 1)."""
     r = submit(client, "/invitations", {"email": email, "scopes": scopes or []})
     assert r.status_code == 200, r.text
-    return link_in(r.text)
+    assert "/invite/" not in r.text, "the invitation link must travel only by email"
+    return newest_link_to(client, email)
+
+
+def newest_link_to(client: TestClient, address: str) -> str:
+    """The invitation or reset link in the newest email to ``address`` (the app's outbox mailer)."""
+    mailer = client.app.state.ctx.mailer  # type: ignore[attr-defined]
+    assert isinstance(mailer, OutboxMailer)
+    bodies = mails_to(mailer, address.strip().lower())
+    assert bodies, f"no email to {address}"
+    return link_in(bodies[-1])
 
 
 def link_in(text: str) -> str:

@@ -75,6 +75,8 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("POST", "/api/v1/patients/{patient_id}/messages"): (Scope.CHECKINS, W),
     ("GET", "/patients/{patient_id}/messages"): (Scope.CHECKINS, R),
     ("POST", "/patients/{patient_id}/messages"): (Scope.CHECKINS, W),
+    ("POST", "/api/v1/patients/{patient_id}/messages/read"): (Scope.CHECKINS, R),
+    ("POST", "/patients/{patient_id}/messages/read"): (Scope.CHECKINS, R),
     # ALSFRS-R self-report wizard and clinician form: every step opens the record to write check-ins.
     ("GET", "/patients/{patient_id}/alsfrs-r/new"): (Scope.CHECKINS, W),
     ("POST", "/patients/{patient_id}/alsfrs-r/new"): (Scope.CHECKINS, W),
@@ -142,6 +144,13 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("POST", "/api/v1/patients/{patient_id}/care-wishes/versions/{n}/discussions"): (Scope.SHARING, W),
 }
 
+# The clinician's ALSFRS-R form records a clinician-administered score: only a clinician of a clinic with
+# access may open it (issue 14, finding 2); to the person, their proxy and family it is "not found".
+CLINICIAN_ONLY = {
+    ("GET", "/patients/{patient_id}/alsfrs-r/clinic"),
+    ("POST", "/patients/{patient_id}/alsfrs-r/clinic"),
+}
+
 EVERYTHING = frozenset((scope, action) for scope in Scope for action in Action)
 CLINICAL = frozenset(
     (scope, action)
@@ -194,6 +203,7 @@ PAGE_FORMS: dict[tuple[str, str], Callable[[World], dict[str, str]]] = {
     },
     ("POST", "/patients/{patient_id}/sharing/{grant_id}/revoke"): lambda w: {},
     ("POST", "/patients/{patient_id}/messages"): lambda w: {"body": "A question that can wait."},
+    ("POST", "/patients/{patient_id}/messages/read"): lambda w: {},
     ("POST", "/patients/{patient_id}/alsfrs-r/new"): lambda w: {
         "administration_mode": "caregiver",
         "gastrostomy": "no",
@@ -240,7 +250,9 @@ PAGE_FORMS: dict[tuple[str, str], Callable[[World], dict[str, str]]] = {
 
 MISSING_PATIENT_ID = 999_999
 # Tables that a refused request may still write to: the audit trail (by design) and the session store.
-AUDIT_AND_SESSIONS = {"audit_events", "audit_head", "web_sessions"}
+# Refusals are counted in refused_probe_counts (one audit row per actor, record and hour, not one per probe),
+# and sign-in throttles move with every attempt: neither is data a refused request "changed".
+AUDIT_AND_SESSIONS = {"audit_events", "audit_head", "web_sessions", "refused_probe_counts", "sign_in_throttles"}
 
 _COLLECTION_APP = app_for_collection()
 ALL_ROUTES = http_routes(_COLLECTION_APP)
@@ -317,6 +329,19 @@ def _audit_since(conn: Connection, last_id: int) -> list[Any]:
     return list(conn.execute(query))
 
 
+def _probe_count(conn: Connection, actor_id: int | None) -> int:
+    from sqlalchemy import func
+
+    from alscare.storage.models.security import RefusedProbeCount
+
+    if actor_id is None:
+        return 0
+    query = select(func.coalesce(func.sum(RefusedProbeCount.count), 0)).where(
+        RefusedProbeCount.actor_user_id == actor_id
+    )
+    return int(conn.execute(query).scalar_one())
+
+
 def _last_audit_id(conn: Connection) -> int:
     return conn.execute(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)).scalar() or 0
 
@@ -336,10 +361,13 @@ def _assert_no_markers(response: Response, markers: tuple[str, ...], who: str) -
 def test_patient_route(method: str, path: str, actor: str, app: FastAPI, conn: Connection, world: World) -> None:
     if (method, path) not in ROUTE_SCOPES:
         pytest.fail(f"{method} {path} is not classified in ROUTE_SCOPES")
-    allowed = ROUTE_SCOPES[(method, path)] in MAY[actor]
+    allowed = ROUTE_SCOPES[(method, path)] in MAY[actor] and (
+        (method, path) not in CLINICIAN_ONLY or actor == CLINICIAN_GRANTED_CLINIC
+    )
     client = _client(app, world, actor)
     before = _snapshot(conn)
     last_audit = _last_audit_id(conn)
+    probes_before = _probe_count(conn, world.users.get(actor))
 
     real = _request(client, method, path, world, world.patient_p_id)
     events = _audit_since(conn, last_audit)
@@ -364,7 +392,8 @@ def test_patient_route(method: str, path: str, actor: str, app: FastAPI, conn: C
         assert events == []
     else:
         assert real.status_code == 404, f"{actor} should be refused: {real.status_code} {real.text[:300]}"
-        assert events, "the refused attempt is not on the audit trail"
+        counted = _probe_count(conn, world.users[actor]) > probes_before
+        assert events or counted, "the refused attempt is neither on the audit trail nor counted"
         assert all(
             (e.action, e.patient_id, e.actor_user_id) == ("denied", world.patient_p_id, world.users[actor])
             for e in events

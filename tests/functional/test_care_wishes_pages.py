@@ -39,6 +39,7 @@ from alscare.actions import care_wishes, consent
 from alscare.storage.db import make_sessionmaker
 from alscare.storage.models import AuditEvent, User
 from alscare.storage.models.care_wishes import CareWishesVersion
+from alscare.storage.models.security import RefusedProbeCount
 
 MARKER = "CWLEAKMARKER"
 
@@ -220,7 +221,15 @@ def test_sharing_follows_the_care_wishes_scope_and_every_read_is_audited(
     audit = rows(engine, AuditEvent, AuditEvent.patient_id == p, AuditEvent.resource == "care_wishes")
     reads = [(e.actor_user_id, e.action) for e in audit]
     assert reads.count((world.users[CAREGIVER_NOT_GRANTED], "read")) >= 5
-    assert reads.count((world.users[CAREGIVER_GRANTED], "denied")) >= 5
+    # Refusals are counted, and the first of each hour is written to the trail (issue 14, finding 11).
+    assert reads.count((world.users[CAREGIVER_GRANTED], "denied")) == 1
+    probes = rows(
+        engine,
+        RefusedProbeCount,
+        RefusedProbeCount.actor_user_id == world.users[CAREGIVER_GRANTED],
+        RefusedProbeCount.resource == "care_wishes",
+    )
+    assert sum(r.count for r in probes) >= 6
 
 
 def _emergency(client: TestClient, patient_id: int, client_id: str) -> str:

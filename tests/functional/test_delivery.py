@@ -164,7 +164,7 @@ def smtp_transports(smtp_port: int, tmp_path: Path) -> Transports:
             SmtpSettings(host="127.0.0.1", port=smtp_port, starttls=False, sender="alscare@test.example"),
             tmp_path / "outbox-unused",
         ),
-        webhook=WebhookTransport(timeout=5),
+        webhook=WebhookTransport(timeout=5, allow_private=True),
     )
 
 
@@ -402,7 +402,9 @@ def test_a_late_failure_from_a_worker_whose_claim_was_taken_over_is_not_recorded
 
 def test_without_smtp_emails_are_written_to_the_outbox_folder(sessions: sessionmaker[Session], tmp_path: Path) -> None:
     make_world(sessions)
-    transports = Transports(email=EmailTransport(None, tmp_path / "outbox"), webhook=WebhookTransport())
+    transports = Transports(
+        email=EmailTransport(None, tmp_path / "outbox"), webhook=WebhookTransport(allow_private=True)
+    )
     assert deliver_due(sessions, worker_id="w", transports=transports, clock=at(NOW)) == 2
     files = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(files) == 2
@@ -427,7 +429,7 @@ def test_run_once_runs_escalation_and_reminders_when_those_actions_exist(
     monkeypatch.setitem(sys.modules, "alscare.actions.alerts", alerts)
     monkeypatch.setitem(sys.modules, "alscare.actions.schedules", schedules)
 
-    transports = Transports(email=EmailTransport(None, tmp_path / "o"), webhook=WebhookTransport())
+    transports = Transports(email=EmailTransport(None, tmp_path / "o"), webhook=WebhookTransport(allow_private=True))
     run_once(sessions, settings=settings, worker_id="w", transports=transports, clock=at(NOW))
 
     minutes = getattr(settings, "alert_escalate_minutes", 30)

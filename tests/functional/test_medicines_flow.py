@@ -16,6 +16,7 @@ from datetime import date
 
 import pytest
 from fastapi import FastAPI
+from helpers import newest_link_to
 from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import DBAPIError
 from world import (
@@ -249,7 +250,8 @@ def test_a_pending_invitation_can_be_cancelled(app: FastAPI, world: World) -> No
         "/invitations", data={"csrf_token": csrf_of(client), "email": "new.carer@example.org", "scopes": "medicines"}
     )
     assert sent.status_code == 200
-    token = re.search(r"/invite/([A-Za-z0-9_\-]+)", sent.text).group(1)  # type: ignore[union-attr]
+    assert "/invite/" not in sent.text, "the invitation link travels only by email (issue 14, finding 1)"
+    token = newest_link_to(client, "new.carer@example.org").rsplit("/", 1)[-1]
     with app.state.ctx.sessions() as db:
         invitation_id = db.execute(
             select(Invitation.id).where(Invitation.email == "new.carer@example.org")

@@ -89,9 +89,13 @@ def test_person_writes_clinic_reads_and_answers(app: FastAPI, world: World, cloc
     assert row is not None, inbox.text
     assert "Paula PPLEAKMARKER" in row and "waiting 3 h" in row
 
-    # Opening it marks the person's message read (15:00 on the frozen clock), which the person sees.
+    # Opening it changes nothing (a GET; issue 14, finding 11); "Mark as read" marks the person's message
+    # read (15:00 on the frozen clock), which the person sees.
     opened = clinician.get(thread)
     assert "Is it normal to feel more tired since the new tablets?" in opened.text
+    assert _statuses(person.get(thread).text) == ["Sent"]
+    marked = clinician.post(f"{thread}/read", data={"csrf_token": csrf_of(clinician)}, follow_redirects=False)
+    assert marked.status_code == 303
     assert _statuses(person.get(thread).text) == ["Read 15:00"]
 
     # The clinician answers: the person's message shows as answered, and nothing waits any more.
@@ -102,7 +106,9 @@ def test_person_writes_clinic_reads_and_answers(app: FastAPI, world: World, cloc
     assert "Yes, that can happen at first." in page
     assert "Carl Clinician (Clinic Alpha)" in page
     assert _inbox_row(clinician.get("/clinic/messages").text, p) is None
-    # The clinician sees their own answer's status: the person has opened the thread since.
+    # The clinician sees their own answer's status once the person has marked it read.
+    assert _statuses(clinician.get(thread).text) == ["Sent"]
+    person.post(f"{thread}/read", data={"csrf_token": csrf_of(person)}, follow_redirects=False)
     assert _statuses(clinician.get(thread).text) == ["Read 15:20"]
 
 
@@ -118,13 +124,16 @@ def test_api_thread_carries_status_and_read_time(app: FastAPI, world: World, clo
     assert posted.json()["from_clinic"] is False and posted.json()["status"] == "sent"
 
     clock.advance(minutes=5)
-    seen = clinician.get(url).json()
+    assert [m["status"] for m in clinician.get(url).json()] == ["sent"]  # a GET changes nothing
+    seen = clinician.post(f"{url}/read").json()
     assert [m["status"] for m in seen] == ["read"]
     assert seen[0]["read_at"].startswith("2026-03-01T12:05")
 
     answer = clinician.post(url, json={"body": "Of course."})
     assert answer.status_code == 201 and answer.json()["from_clinic"] is True
-    assert [(m["from_clinic"], m["status"]) for m in person.get(url).json()] == [(False, "answered"), (True, "read")]
+    assert [(m["from_clinic"], m["status"]) for m in person.get(url).json()] == [(False, "answered"), (True, "sent")]
+    marked = person.post(f"{url}/read").json()
+    assert [(m["from_clinic"], m["status"]) for m in marked] == [(False, "answered"), (True, "read")]
 
 
 @pytest.mark.parametrize("actor", [CAREGIVER_GRANTED, PROXY])

@@ -1,6 +1,7 @@
 """Property-based fuzzing of the JSON API from its own OpenAPI document (schemathesis).
 
-Signed in as patient P, so generated requests get past authentication and CSRF and reach the real handlers;
+Signed in as each role in turn — patient P, P's caregiver, a clinician and the administrator of P's clinic
+(issue 14: not only one role) — so generated requests get past authentication and CSRF and reach the real handlers;
 half of them aim at a real record (P's own, or Q's, which P may not see) instead of a random id. Whatever
 the input, the API must never answer with a server error, and its answers must match the document.
 
@@ -27,7 +28,18 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from world import OWN, World, app_for_collection, app_on, build_world, csrf_of, signed_in_client
+from world import (
+    ADMIN_GRANTED_CLINIC,
+    CAREGIVER_GRANTED,
+    CLINICIAN_GRANTED_CLINIC,
+    OWN,
+    World,
+    app_for_collection,
+    app_on,
+    build_world,
+    csrf_of,
+    signed_in_client,
+)
 
 from alscare.storage.db import make_engine, make_sessionmaker
 from alscare.web.middleware import SESSION_COOKIE
@@ -35,12 +47,16 @@ from alscare.web.middleware import SESSION_COOKIE
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
+# One of each role, each with their own relationship to P's record (see world.py).
+ROLES = (OWN, CAREGIVER_GRANTED, CLINICIAN_GRANTED_CLINIC, ADMIN_GRANTED_CLINIC)
+
+
 @dataclass(frozen=True)
 class Fuzzed:
     app: FastAPI
     world: World
-    headers: dict[str, str]
-    cookies: dict[str, str]
+    headers: dict[str, dict[str, str]]
+    cookies: dict[str, dict[str, str]]
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +68,13 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> 
     with make_sessionmaker(engine)() as db:
         world = build_world(db)
     _RECORDS.update(own=world.patient_p_id, other=world.patient_q_id)
-    client = signed_in_client(app, world.users[OWN])
-    token = client.cookies[SESSION_COOKIE]
-    yield Fuzzed(app, world, {"X-CSRF-Token": csrf_of(client)}, {SESSION_COOKIE: token})
+    headers: dict[str, dict[str, str]] = {}
+    cookies: dict[str, dict[str, str]] = {}
+    for role in ROLES:
+        client = signed_in_client(app, world.users[role])
+        headers[role] = {"X-CSRF-Token": csrf_of(client)}
+        cookies[role] = {SESSION_COOKIE: client.cookies[SESSION_COOKIE]}
+    yield Fuzzed(app, world, headers, cookies)
     engine.dispose()
 
 
@@ -78,7 +98,8 @@ def _aim_at_real_records(
     )
 
 
+@pytest.mark.parametrize("role", ROLES)
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_never_fails_and_matches_its_document(case: Any, fuzzed: Fuzzed) -> None:
-    case.call_and_validate(app=fuzzed.app, headers=fuzzed.headers, cookies=fuzzed.cookies, checks=CHECKS)
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_never_fails_and_matches_its_document(case: Any, fuzzed: Fuzzed, role: str) -> None:
+    case.call_and_validate(app=fuzzed.app, headers=fuzzed.headers[role], cookies=fuzzed.cookies[role], checks=CHECKS)

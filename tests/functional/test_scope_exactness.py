@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi import FastAPI
-from test_authorization_matrix import PATH_PARAMS, ROUTE_SCOPES
+from test_authorization_matrix import CLINICIAN_ONLY, PATH_PARAMS, ROUTE_SCOPES
 from world import (
     NOW,
     OWN,
@@ -117,6 +117,10 @@ def test_a_grantee_of_one_scope_sees_exactly_its_data(scope: Scope, app: FastAPI
         body = response.text
         leaked = [m for m in others if m in body]
         assert not leaked, f"{scope.value} grantee saw {leaked} at GET {path}"
+        # Clinic-only pages (the clinician's ALSFRS-R form) refuse a family grantee whatever the scope.
+        if ("GET", path) in CLINICIAN_ONLY:
+            assert response.status_code == 404, f"{scope.value} grantee reached clinician-only GET {path}"
+            continue
         if route_scope is Scope.PROFILE or route_scope is scope:
             assert response.status_code in (200, 303), f"{scope.value} grantee refused GET {path}"
             answered += 1

@@ -86,7 +86,14 @@ def receiver(clock: Clock) -> Iterator[Receiver]:
 def app(settings: Settings, engine: Engine, outbox: OutboxMailer, smtp: SmtpSink, clock: Clock) -> FastAPI:
     smtp_settings = SmtpSettings(host="127.0.0.1", port=smtp.port, starttls=False, sender="alscare@test.example")
     app = create_app(
-        replace(settings, smtp=smtp_settings, alert_escalate_minutes=ESCALATE_MINUTES), engine=engine, mailer=outbox
+        replace(
+            settings,
+            smtp=smtp_settings,
+            alert_escalate_minutes=ESCALATE_MINUTES,
+            webhook_allow_private=True,  # the test receiver listens on loopback
+        ),
+        engine=engine,
+        mailer=outbox,
     )
     app.state.ctx.clock = clock
     return app
@@ -108,7 +115,7 @@ def world(app: FastAPI, db: Session, receiver: Receiver) -> World:
             created_at=NOW,
         )
     )
-    _, receiver.secret = add_webhook_endpoint(db, user=admin, url=receiver.url, now=NOW)
+    _, receiver.secret = add_webhook_endpoint(db, user=admin, url=receiver.url, now=NOW, allow_private=True)
     db.commit()
     db.close()  # on SQLite an open transaction would hold the write lock
     return built

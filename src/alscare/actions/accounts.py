@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alscare.access import GRANTABLE_SCOPES, Action, Scope
@@ -163,14 +163,19 @@ def create_invitation(
     email: str,
     now: datetime,
     scopes: list[str] | None = None,
+    source_ip: str | None = None,
 ) -> tuple[Invitation, str]:
-    """Create an invitation; returns it and the one-time token (only its digest is stored)."""
+    """Create an invitation; returns it and its one-time token (only the digest is stored).
+
+    The token must travel only by email (``invitation_mail``), never back to the inviter: an administrator who
+    could accept their own clinician invitation would become a clinician (finding 1). An address that already
+    has an account gets the same answer (a stored, waiting invitation), so the inviter learns nothing about who
+    uses alscare; its email then says to sign in instead of carrying the link.
+    """
     role = INVITES.get(inviter.role)
     if role is None:
         raise PermissionDenied("Your account cannot invite anyone.")
     email = normalise_email(email)
-    if _email_taken(db, email):
-        raise InvalidInput("email", "This person already has an account.")
     patient_id = None
     chosen: list[str] = []
     if role == "caregiver":
@@ -197,7 +202,35 @@ def create_invitation(
     )
     db.add(invitation)
     db.flush()
+    record_event(
+        db,
+        now=now,
+        actor_user_id=inviter.id,
+        patient_id=patient_id,
+        action="write",
+        resource="invitation",
+        detail=f"invited a {role}",
+        source_ip=source_ip,
+    )
     return invitation, token
+
+
+def invitation_mail(db: Session, *, invitation: Invitation, token: str, base_url: str) -> OutgoingMail:
+    """The email for a new invitation: the link, or — to an address that already has an account — a note to
+    sign in (same answer to the inviter either way)."""
+    email = invitation.email
+    if _email_taken(db, email):
+        return OutgoingMail(
+            to=email,
+            subject="You are invited to alscare",
+            body=(
+                "Someone invited this email address to alscare, but it already has an alscare account.\n\n"
+                f"Sign in as usual at {base_url}/signin. If you were invited to see someone's record, ask them "
+                "to share it with this email address from their Sharing page.\n"
+            ),
+        )
+    subject, body = invitation_email(f"{base_url}/invite/{token}")
+    return OutgoingMail(to=email, subject=subject, body=body)
 
 
 def _check_scopes(scopes: list[str]) -> list[str]:
@@ -354,7 +387,9 @@ def check_second_factor(db: Session, *, user: User, code: str, now: datetime) ->
     return True
 
 
-def enable_second_factor(db: Session, *, user: User, secret: str, code: str, now: datetime) -> None:
+def enable_second_factor(
+    db: Session, *, user: User, secret: str, code: str, now: datetime, source_ip: str | None = None
+) -> None:
     """Turn on TOTP once the person proves their app shows the right code for the new secret."""
     step = verify_totp(secret, code, at=now, last_used_step=None)
     if step is None:
@@ -362,25 +397,97 @@ def enable_second_factor(db: Session, *, user: User, secret: str, code: str, now
     user.totp_secret = secret
     user.totp_enabled = True
     user.totp_last_step = step
+    record_event(
+        db,
+        now=now,
+        actor_user_id=user.id,
+        patient_id=None,
+        action="write",
+        resource="two_step",
+        detail="two-step sign-in enrolled",
+        source_ip=source_ip,
+    )
     db.flush()
 
 
-def request_password_reset(db: Session, *, email: str, now: datetime) -> tuple[User, str] | None:
-    """Create a single-use reset token for a known, active account; None otherwise (said the same way)."""
-    user = db.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
-    if user is None or not user.is_active:
-        return None
+@dataclass(frozen=True)
+class OutgoingMail:
+    to: str
+    subject: str
+    body: str
+
+
+def request_password_reset(
+    db: Session, *, email: str, now: datetime, base_url: str, source_ip: str | None = None
+) -> OutgoingMail:
+    """The email to send for a reset request — for a known account and an unknown email alike.
+
+    Both branches do the same work (a fresh token and its digest, one email to the address given), so neither
+    the answer nor its timing reveals who has an account. A known account gets a single-use link; issuing it
+    revokes every older unused link of that account (finding 9). An unknown address is told that it has no
+    account, which only its owner reads.
+    """
+    address = email.strip().lower()
     token = new_token()
+    token_digest(token)  # the same work as the known branch, whose digest is stored
+    user = db.execute(select(User).where(User.email == address)).scalar_one_or_none()
+    if user is None or not user.is_active:
+        return OutgoingMail(
+            to=address,
+            subject="Reset your alscare password",
+            body=(
+                "Someone asked to reset the alscare password for this email address, but no alscare account "
+                "uses it.\n\nIf it was you, you may have signed up with another address. If it was not you, "
+                "ignore this email.\n"
+            ),
+        )
+    issue_reset_token(db, user=user, now=now, token=token)
+    record_event(
+        db,
+        now=now,
+        actor_user_id=user.id,
+        patient_id=None,
+        action="write",
+        resource="password_reset",
+        detail="reset link sent",
+        source_ip=source_ip,
+    )
+    db.flush()
+    return OutgoingMail(
+        to=user.email,
+        subject="Reset your alscare password",
+        body=(
+            "Someone asked to reset the password for this alscare account.\n\n"
+            "To choose a new password, open this link within one hour:\n"
+            f"{base_url}/password/reset/{token}\n\n"
+            "If it was not you, ignore this email; your password stays the same.\n"
+        ),
+    )
+
+
+def issue_reset_token(db: Session, *, user: User, now: datetime, token: str | None = None) -> str:
+    """A new single-use reset token for ``user``; every older unused one stops working (finding 9)."""
+    token = token or new_token()
+    _revoke_resets(db, user_id=user.id, now=now)
     db.add(
         PasswordReset(
             token_digest=token_digest(token), user_id=user.id, created_at=now, expires_at=now + RESET_LIFETIME
         )
     )
     db.flush()
-    return user, token
+    return token
 
 
-def reset_password(db: Session, *, token: str, new_password: str, now: datetime) -> User:
+def _revoke_resets(db: Session, *, user_id: int, now: datetime) -> None:
+    """Mark every unused reset link of the account used: only the newest (or none) may work."""
+    db.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
+def reset_password(db: Session, *, token: str, new_password: str, now: datetime, source_ip: str | None = None) -> User:
     reset = db.execute(
         select(PasswordReset).where(PasswordReset.token_digest == token_digest(token)).with_for_update()
     ).scalar_one_or_none()
@@ -391,9 +498,20 @@ def reset_password(db: Session, *, token: str, new_password: str, now: datetime)
     if user is None:
         raise NotFound("This reset link is not valid any more. Ask for a new one.")
     user.password_hash = pw_hash
-    reset.used_at = now
+    # Using one link revokes every other link of the account too.
+    _revoke_resets(db, user_id=user.id, now=now)
     # Whoever may have known the old password is signed out everywhere.
     db.execute(delete(WebSession).where(or_(WebSession.user_id == user.id, WebSession.pending_user_id == user.id)))
+    record_event(
+        db,
+        now=now,
+        actor_user_id=user.id,
+        patient_id=None,
+        action="write",
+        resource="password_reset",
+        detail="password changed by reset link",
+        source_ip=source_ip,
+    )
     db.flush()
     return user
 
@@ -415,6 +533,7 @@ def invitation_email(link: str) -> tuple[str, str]:
 __all__ = [
     "INVITES",
     "ONSET_REGIONS",
+    "OutgoingMail",
     "PatientProfile",
     "Scope",
     "SignInResult",
@@ -425,6 +544,7 @@ __all__ = [
     "enable_second_factor",
     "find_invitation",
     "invitation_email",
+    "invitation_mail",
     "request_password_reset",
     "reset_password",
     "sign_up_patient",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from alscare.access import Action, Scope
 from alscare.actions.errors import InvalidInput
@@ -55,6 +56,7 @@ def record_alsfrs_assessment(
     except ValueError:
         allowed = ", ".join(m.value for m in AdministrationMode)
         raise InvalidInput("administration_mode", f"Choose one of: {allowed}.") from None
+    check_mode_for(actor, mode)
     if assessed_on > now.date():
         raise InvalidInput("assessed_on", "The assessment date cannot be in the future.")
     if patient.onset_date is not None and assessed_on < patient.onset_date:
@@ -79,6 +81,24 @@ def record_alsfrs_assessment(
             raise
         return stored
     return row
+
+
+# Modes that say a clinician asked the questions: only a clinician may record them (issue 14, finding 2). The
+# access check (``open_record``) already made sure the clinician's clinic holds a grant for this record.
+CLINIC_MODES: Final = frozenset({AdministrationMode.CLINICIAN_IN_PERSON, AdministrationMode.CLINICIAN_PHONE})
+
+
+def may_record_mode(actor: User, mode: AdministrationMode) -> bool:
+    return mode not in CLINIC_MODES or (actor.role == "clinician" and actor.clinic_id is not None)
+
+
+def check_mode_for(actor: User, mode: AdministrationMode) -> None:
+    """Refuse a clinician's mode from anyone but a clinician, naming the field; nothing is stored."""
+    if not may_record_mode(actor, mode):
+        raise InvalidInput(
+            "administration_mode",
+            "Only a clinician can record an assessment a clinician asked. Choose self_report or caregiver.",
+        )
 
 
 def _by_client_id(db: Session, *, patient_id: int, client_id: str) -> AlsfrsAssessment | None:
@@ -106,6 +126,7 @@ def assessments_of(
     return list(
         db.execute(
             select(AlsfrsAssessment)
+            .options(selectinload(AlsfrsAssessment.recorded_by))
             .where(AlsfrsAssessment.patient_id == patient_id)
             .order_by(AlsfrsAssessment.assessed_on, AlsfrsAssessment.id)
         ).scalars()

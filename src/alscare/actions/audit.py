@@ -55,6 +55,49 @@ def record_event(
     return event
 
 
+_DETAIL_MAX = 200
+
+
+def record_list_view(
+    db: Session,
+    *,
+    now: datetime,
+    actor_user_id: int,
+    resource: str,
+    patient_ids: list[int],
+    source_ip: str | None = None,
+) -> list[AuditEvent]:
+    """Audit one view of a list of records: one row naming every record shown (issue 14, finding 6).
+
+    The ids go in ``detail`` ("shown 3: 4,9,12"); a list too long for one row continues on the next rows
+    ("… continued: ..."), so a page view costs one row for ordinary lists, never one row per person.
+    """
+    ids = [str(i) for i in patient_ids]
+    head = f"shown {len(ids)}: "
+    parts: list[str] = []
+    current = head
+    for i in ids:
+        piece = i if current in (head, "continued: ") else "," + i
+        if len(current) + len(piece) > _DETAIL_MAX:
+            parts.append(current)
+            current, piece = "continued: ", i
+        current += piece
+    parts.append(current)
+    return [
+        record_event(
+            db,
+            now=now,
+            actor_user_id=actor_user_id,
+            patient_id=None,
+            action="read",
+            resource=resource,
+            detail=detail,
+            source_ip=source_ip,
+        )
+        for detail in parts
+    ]
+
+
 def verify(db: Session) -> list[ChainProblem]:
     """Recompute the whole chain; an empty list means no row was edited, removed or reordered."""
     rows = db.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()

@@ -47,8 +47,26 @@ class ParsedCheckIn:
     question: str | None
 
 
+def without_nul(value: object) -> object:
+    """``value`` with every NUL character removed from its strings (keys included), at any depth.
+
+    A check-in is never refused for a NUL in it (issue 14, finding 10): PostgreSQL cannot store one in text,
+    and an emergency must be stored and alerted whatever its free text holds, so the NUL goes instead.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, Mapping):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(v) for v in value]
+    return value
+
+
 def parse_check_in(data: Mapping[str, object]) -> ParsedCheckIn:
     """Validate untrusted input (form or JSON); every refusal is ``InvalidInput`` naming the field."""
+    cleaned = without_nul(data)
+    assert isinstance(cleaned, dict)
+    data = cleaned
     core: dict[str, object] = {}
     for key, value in data.items():
         if key in EXTRA_FIELDS:

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alscare.actions.accounts import check_name, normalise_email, request_password_reset
+from alscare.actions.accounts import check_name, issue_reset_token, normalise_email
 from alscare.actions.errors import InvalidInput
 from alscare.security.passwords import hash_password
 from alscare.security.tokens import new_token
@@ -75,6 +75,5 @@ def open_clinic(
     )
     db.add(admin)
     db.flush()
-    found = request_password_reset(db, email=admin_address, now=now)
-    assert found is not None
-    return OpenedClinic(clinic=clinic, admin=admin, password_token=found[1])
+    token = issue_reset_token(db, user=admin, now=now)
+    return OpenedClinic(clinic=clinic, admin=admin, password_token=token)

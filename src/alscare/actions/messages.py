@@ -130,6 +130,7 @@ def post_message(
         check_in = db.get(CheckIn, check_in_id)
         if check_in is None or check_in.patient_id != patient.id:
             raise InvalidInput("check_in_id", "No such check-in for this person.")
+    _mark(actor, _messages_of(db, patient.id), now)  # answering means the other side's messages were read
     message = Message(
         patient_id=patient.id,
         author_id=actor.id,
@@ -175,19 +176,48 @@ def _notify_other_side(db: Session, *, message: Message, patient: Patient, now: 
 
 
 def thread(db: Session, *, actor: User, patient_id: int, now: datetime, source_ip: str | None = None) -> list[Message]:
-    """The whole conversation, oldest first. Marks the other side's unread messages as read at ``now``."""
+    """The whole conversation, oldest first. Reading changes nothing: a GET must not be able to mark messages
+    read (a page opened cross-site would), so that is ``mark_read``, an explicit POST (issue 14, finding 11)."""
     patient = _open_conversation(
         db, actor=actor, patient_id=patient_id, action=Action.READ, now=now, source_ip=source_ip
     )
-    messages = list(
+    return _messages_of(db, patient.id)
+
+
+def _messages_of(db: Session, patient_id: int) -> list[Message]:
+    return list(
         db.execute(
-            select(Message).where(Message.patient_id == patient.id).order_by(Message.created_at, Message.id)
+            select(Message).where(Message.patient_id == patient_id).order_by(Message.created_at, Message.id)
         ).scalars()
     )
+
+
+def unread_for(actor: User, thread: Sequence[Message]) -> int:
+    """How many of the other side's messages ``actor`` has not marked read."""
     reader_is_clinic = is_clinic_side(actor)
-    for m in messages:
+    return sum(1 for m in thread if m.from_clinic != reader_is_clinic and m.read_at is None)
+
+
+def _mark(actor: User, thread: Sequence[Message], now: datetime) -> int:
+    reader_is_clinic = is_clinic_side(actor)
+    marked = 0
+    for m in thread:
         if m.from_clinic != reader_is_clinic and m.read_at is None:
             m.read_at = now
+            marked += 1
+    return marked
+
+
+def mark_read(
+    db: Session, *, actor: User, patient_id: int, now: datetime, source_ip: str | None = None
+) -> list[Message]:
+    """Mark the other side's unread messages read at ``now`` (the reader pressed "Mark as read"); returns the
+    conversation. Replying marks them read too (``post_message``)."""
+    patient = _open_conversation(
+        db, actor=actor, patient_id=patient_id, action=Action.READ, now=now, source_ip=source_ip
+    )
+    messages = _messages_of(db, patient.id)
+    _mark(actor, messages, now)
     db.flush()
     return messages
 

@@ -28,7 +28,25 @@ class RecordRefused(NotFound):
         self.event = event
 
     def keep_on_audit_trail(self, db: Session) -> None:
-        record_event(db, **self.event)
+        _note_refusal(db, self.event)
+
+
+def _note_refusal(db: Session, event: dict[str, Any]) -> None:
+    """Count a refusal; only the first of each actor's hour per kind of record goes on the audit trail.
+
+    A script probing ids would otherwise add one audit row per request and flood the trail (issue 14,
+    finding 11); the count in ``refused_probe_counts`` still shows how many were refused.
+    """
+    from alscare.actions.security import count_refused_probe
+
+    if count_refused_probe(
+        db,
+        actor_user_id=event["actor_user_id"],
+        patient_id=event["patient_id"],
+        resource=event["resource"],
+        now=event["now"],
+    ):
+        record_event(db, **event)
 
 
 def actor_for(user: User) -> Actor:
@@ -97,10 +115,29 @@ def open_record(
         "resource": resource,
         "source_ip": source_ip,
     }
-    record_event(db, **event)
     if not allowed or patient is None:
+        _note_refusal(db, event)
         raise RecordRefused(event)
+    record_event(db, **event)
     return patient
+
+
+def refuse_record(
+    db: Session, *, user: User, patient_id: int, resource: str, now: datetime, source_ip: str | None = None
+) -> RecordRefused:
+    """A refusal decided outside the consent policy (e.g. a clinician-only form opened by someone else), counted
+    and audited like any other and answered like a missing record. Raise what it returns."""
+    patient = db.get(Patient, patient_id)
+    event: dict[str, Any] = {
+        "now": now,
+        "actor_user_id": user.id,
+        "patient_id": patient_id if patient is not None else None,
+        "action": "denied",
+        "resource": resource,
+        "source_ip": source_ip,
+    }
+    _note_refusal(db, event)
+    return RecordRefused(event)
 
 
 def visible_patients(db: Session, *, user: User) -> list[Patient]:

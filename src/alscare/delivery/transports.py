@@ -124,8 +124,12 @@ def _by_code(code: int, text: str) -> Exception:
 class WebhookTransport:
     """POSTs the JSON body to a clinic's endpoint, signed with the endpoint's secret."""
 
-    def __init__(self, timeout: float = 10) -> None:
+    def __init__(self, timeout: float = 10, *, allow_private: bool = False) -> None:
         self.timeout = timeout
+        # ALSCARE_WEBHOOK_ALLOW_PRIVATE: without it, a target resolving to a private, loopback or link-local
+        # address is refused just before each call, so a name re-pointed after it was saved (DNS rebinding)
+        # cannot turn the worker against the server's own network.
+        self.allow_private = allow_private
         # One client, so connections (and the TLS set-up) are reused between calls. Redirects are refused:
         # a receiver that moved must be re-registered, not followed to wherever it points.
         self._client = httpx.Client(timeout=timeout, follow_redirects=False)
@@ -136,6 +140,17 @@ class WebhookTransport:
     def send(self, envelope: Envelope, *, now: datetime) -> None:
         if not envelope.secret:
             raise PermanentError("webhook endpoint has no secret")
+        if not self.allow_private:
+            from alscare.delivery.endpoints import check_webhook_target
+
+            try:
+                problem = check_webhook_target(envelope.to)
+            except OSError as e:
+                raise TransientError(_short(f"name resolution: {type(e).__name__}: {e}")) from e
+            except ValueError as e:
+                raise PermanentError(_short(f"invalid URL: {e}")) from e
+            if problem is not None:
+                raise PermanentError(_short(f"refused: the webhook address points to {problem}"))
         body = envelope.body.encode("utf-8")
         headers = {
             "Content-Type": "application/json",

@@ -44,6 +44,7 @@ from alscare.delivery.transports import (
     Transport,
     WebhookTransport,
 )
+from alscare.security.secretbox import use_key
 from alscare.settings import Settings
 from alscare.storage.models import Notification, WebhookEndpoint
 
@@ -101,7 +102,10 @@ class Transports:
 
 
 def transports_for(settings: Settings) -> Transports:
-    return Transports(email=EmailTransport(settings.smtp, settings.outbox_dir), webhook=WebhookTransport())
+    return Transports(
+        email=EmailTransport(settings.smtp, settings.outbox_dir),
+        webhook=WebhookTransport(allow_private=settings.webhook_allow_private),
+    )
 
 
 # --- Claiming ---------------------------------------------------------------------------------------------
@@ -306,6 +310,7 @@ def run_once(
     stop: threading.Event | None = None,
 ) -> int:
     """One cycle: the periodic tasks, then deliver what is due. Returns how many notifications were handled."""
+    use_key(settings.secret_key)  # webhook secrets are sealed at rest
     run_periodic(sessions, settings=settings, now=clock())
     own = transports is None
     transports = transports or transports_for(settings)
@@ -330,6 +335,7 @@ def run_worker(
 
     A failing cycle (say, the database is briefly unreachable) is logged and retried after the pause.
     """
+    use_key(settings.secret_key)  # webhook secrets are sealed at rest
     own = transports is None
     transports = transports or transports_for(settings)
     log.info("delivery worker %s started", worker_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 from typing import Final
+from urllib.parse import quote, urlencode
 
 import pyotp
 import segno
@@ -35,13 +36,14 @@ def new_secret() -> str:
 
 
 def provisioning_uri(secret: str, account_name: str, issuer: str = "alscare") -> str:
-    """The ``otpauth://`` URI an authenticator app reads from the QR code.
+    """The ``otpauth://`` URI an authenticator app reads from the QR code (Google Authenticator Key Uri Format).
 
-    Neither ``account_name`` nor ``issuer`` may contain a colon (Key URI Format); ValueError if they do.
+    The label is ``issuer:account``; both parts are percent-encoded, so a colon in an email address (valid in
+    its quoted local part) reads as ``%3A`` and cannot split the label (issue 14, finding 10).
     """
-    if ":" in account_name or ":" in issuer:
-        raise ValueError("account name and issuer must not contain ':'")
-    return str(_totp(secret).provisioning_uri(name=account_name, issuer_name=issuer))
+    label = f"{quote(issuer, safe='')}:{quote(account_name, safe='')}"
+    query = urlencode({"secret": secret, "issuer": issuer}, quote_via=quote)
+    return f"otpauth://totp/{label}?{query}"
 
 
 def qr_svg(uri: str, *, title: str = QR_TITLE) -> str:

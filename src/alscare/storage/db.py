@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -15,6 +16,7 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     # Bound values are patient data: keep them out of SQL echo logs and database error messages.
     kwargs.setdefault("hide_parameters", True)
     if database_url.startswith("sqlite"):
+        files = _sqlite_files(database_url)
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -28,6 +30,10 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # The database holds health data: readable by its owner only, whatever the umask was.
+            for f in files:
+                if f.exists():
+                    f.chmod(0o600)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
@@ -37,6 +43,15 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     return create_engine(database_url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_files(database_url: str) -> list[Path]:
+    """The database file and its WAL companions, for a file database (none for ``:memory:``)."""
+    path = make_url(database_url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return []
+    base = Path(path)
+    return [base, base.with_name(base.name + "-wal"), base.with_name(base.name + "-shm")]
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

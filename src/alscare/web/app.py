@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -14,11 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from alscare.actions.errors import InvalidInput, NotFound, PermissionDenied
 from alscare.mail import Mailer, mailer_for
 from alscare.security.ratelimit import ThrottleStore
+from alscare.security.secretbox import use_key
 from alscare.settings import Settings, load_settings
 from alscare.storage.db import make_engine, make_sessionmaker
 from alscare.web.context import AppContext
 from alscare.web.deps import SignInRequired
-from alscare.web.middleware import SessionAndHeadersMiddleware
+from alscare.web.middleware import SECURITY_HEADERS, SessionAndHeadersMiddleware
+
+log = logging.getLogger("alscare.web")
 
 
 def _wants_json(request: Request) -> bool:
@@ -32,6 +36,7 @@ def create_app(
     mailer: Mailer | None = None,
 ) -> FastAPI:
     settings = settings or load_settings()
+    use_key(settings.secret_key)  # two-step keys and webhook secrets are sealed at rest with it
     engine = engine or make_engine(settings.database_url)
     ctx = AppContext(
         settings=settings,
@@ -138,6 +143,18 @@ def create_app(
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception) -> Response:
+        # Starlette answers unhandled errors outside every middleware: add the security headers here too.
+        log.error("unhandled error on %s %s (%s)", request.method, request.url.path, type(exc).__name__)
+        if _wants_json(request):
+            response: Response = JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
+        else:
+            response = HTMLResponse(_PLAIN_ERROR, status_code=500)
+        response.headers.update(SECURITY_HEADERS)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_json(request) or exc.status_code == 405:
@@ -145,6 +162,27 @@ def create_app(
         return _error_page(request, exc.status_code, "Something went wrong", str(exc.detail))
 
     return app
+
+
+_PLAIN_ERROR = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went wrong - alscare</title>'
+    '<link rel="stylesheet" href="/static/alscare.css"></head><body><main><h1>Something went wrong</h1>'
+    "<p>Something went wrong on our side. Try again in a minute. In an emergency, call your local emergency "
+    "number.</p></main></body></html>"
+)
+
+
+def input_refused_response(request: Request, status: int, message: str, field: tuple[str, ...]) -> Response:
+    """The answer to input refused before any route ran (``middleware.refused_input``): JSON for the API,
+    the error page for the pages."""
+    if _wants_json(request):
+        if status == 422:
+            return JSONResponse(
+                {"detail": [{"loc": list(field), "msg": message, "type": "invalid_input"}]}, status_code=422
+            )
+        return JSONResponse({"detail": message}, status_code=status)
+    title = "Page not found" if status == 404 else "Please check what you sent"
+    return _error_page(request, status, title, message)
 
 
 def _error_page(request: Request, status: int, title: str, message: str) -> Response:

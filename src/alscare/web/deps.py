@@ -43,7 +43,12 @@ def now(request: Request) -> datetime:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address: ``X-Forwarded-For`` is believed only from ``ALSCARE_TRUSTED_PROXIES``."""
+    from alscare.security.netaddr import client_address
+
+    peer = request.client.host if request.client else None
+    proxies = app_context(request).settings.trusted_proxies
+    return client_address(peer, request.headers.get("x-forwarded-for"), proxies)
 
 
 def _session_row(db: Session, request: Request) -> WebSession | None:

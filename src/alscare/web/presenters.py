@@ -41,6 +41,11 @@ class AssessmentRow:
     domains: dict[str, int]
     kings_stage: str
     mitos_stage: int
+    # Who typed it in, e.g. "Carl Clinician (clinician)"; None for rows from before this was kept.
+    entered_by: str | None = None
+
+
+ROLE_WORDS = {"patient": "the person", "caregiver": "family or carer", "clinician": "clinician", "admin": "admin"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,11 @@ def assessment_row(row: AlsfrsAssessment) -> AssessmentRow:
         domains={DOMAIN_LABELS[d]: v for d, v in a.domains.items()},
         kings_stage=kings_label(k.stage, k.nutritional_failure, k.respiratory_failure),
         mitos_stage=mitos_stage(a).stage,
+        entered_by=(
+            f"{row.recorded_by.display_name} ({ROLE_WORDS.get(row.recorded_by.role, row.recorded_by.role)})"
+            if row.recorded_by is not None
+            else None
+        ),
     )
 
 

@@ -145,11 +145,12 @@ def test_provisioning_uri_round_trips_through_pyotp() -> None:
     assert totp.at(AT) == current_code(SECRET, AT)
 
 
-def test_provisioning_uri_refuses_colons() -> None:
-    with pytest.raises(ValueError, match="':'"):
-        provisioning_uri(SECRET, "alice:admin")
-    with pytest.raises(ValueError, match="':'"):
-        provisioning_uri(SECRET, "alice", issuer="als:care")
+def test_provisioning_uri_encodes_colons_in_the_account_name() -> None:
+    # Was: refused with ValueError, which broke two-step enrolment for an email with ':' (issue 14, finding 10).
+    uri = provisioning_uri(SECRET, '"alice:admin"@example.org')
+    assert urlparse(uri).path == "/alscare:%22alice%3Aadmin%22%40example.org"
+    totp = pyotp.parse_uri(uri)
+    assert (totp.name, totp.issuer) == ('"alice:admin"@example.org', "alscare")
 
 
 def test_qr_svg_is_an_accessible_inline_image() -> None:

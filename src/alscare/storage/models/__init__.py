@@ -27,6 +27,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from alscare.storage.sealed import SealedString
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -81,7 +83,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Sealed at rest with a key outside the database (alscare.security.secretbox).
+    totp_secret: Mapped[str | None] = mapped_column(SealedString(255))
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -220,6 +223,9 @@ class AlsfrsAssessment(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The submitting form's own id: a retried submit finds the stored row instead of adding another.
     client_id: Mapped[str | None] = mapped_column(String(64))
+
+    # Who entered it: shown on the record beside how it was taken (issue 14, finding 2).
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
 
 
 class AuditEvent(Base):
@@ -381,7 +387,7 @@ class WebhookEndpoint(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
     url: Mapped[str] = mapped_column(String(500))
-    secret: Mapped[str] = mapped_column(String(128))
+    secret: Mapped[str] = mapped_column(SealedString(255))  # sealed at rest (alscare.security.secretbox)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -15,6 +15,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictInt
 from alscare.access import GRANTABLE_SCOPES, Action, Scope
 from alscare.actions import accounts, alerts, checkins, consent, messages, schedules
 from alscare.actions.assessments import assessments_of, record_alsfrs_assessment
+from alscare.actions.audit import record_list_view
 from alscare.actions.records import access_log_of, may, may_each, open_record, visible_patients
 from alscare.storage.models import Patient
 from alscare.web.deps import ApiUser, Db, api_csrf, client_ip, csrf_for
@@ -116,6 +117,8 @@ class AlsfrsOut(BaseModel):
     id: int
     assessed_on: date
     administration_mode: str
+    recorded_by_id: int | None = Field(default=None, description="Who entered it (a user id).")
+    entered_by: str | None = Field(default=None, description="Who entered it: name and role.")
     total: int
     domains: dict[str, int]
     kings_stage: str
@@ -172,7 +175,6 @@ class InvitationOut(BaseModel):
     email: str
     role: str
     expires_at: datetime
-    link: str
 
 
 PatientId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -220,11 +222,22 @@ def me(request: Request, user: ApiUser) -> Me:
 
 
 @router.get("/patients", response_model=list[PatientOut], responses=ErrorResponses)
-def list_patients(user: ApiUser, db: Db) -> list[PatientOut]:
-    """Records you can open: your own and those shared with you or your clinic."""
+def list_patients(request: Request, user: ApiUser, db: Db) -> list[PatientOut]:
+    """Records you can open: your own and those shared with you or your clinic. Audited: one row per call,
+    naming the records listed."""
     patients = visible_patients(db, user=user)
+    record_list_view(
+        db,
+        now=request.app.state.ctx.clock(),
+        actor_user_id=user.id,
+        resource="patient_list",
+        patient_ids=[p.id for p in patients],
+        source_ip=client_ip(request),
+    )
     detailed = may_each(db, user=user, patients=patients, scope=Scope.PROFILE_DETAILS)
-    return [_patient_out(p, details=p.id in detailed) for p in patients]
+    out = [_patient_out(p, details=p.id in detailed) for p in patients]
+    db.commit()
+    return out
 
 
 @router.get("/patients/{patient_id}", response_model=PatientOut, responses=ErrorResponses)
@@ -284,6 +297,8 @@ def list_alsfrs(request: Request, patient_id: PatientId, user: ApiUser, db: Db) 
                 id=r.id,
                 assessed_on=r.assessed_on,
                 administration_mode=r.administration_mode,
+                recorded_by_id=r.recorded_by_id,
+                entered_by=row.entered_by,
                 total=row.total,
                 domains=row.domains,
                 kings_stage=row.kings_stage,
@@ -312,6 +327,8 @@ def add_alsfrs(request: Request, patient_id: PatientId, body: AlsfrsIn, user: Ap
         id=r.id,
         assessed_on=r.assessed_on,
         administration_mode=r.administration_mode,
+        recorded_by_id=r.recorded_by_id,
+        entered_by=row.entered_by,
         total=row.total,
         domains=row.domains,
         kings_stage=row.kings_stage,
@@ -396,15 +413,20 @@ def get_access_log(request: Request, patient_id: PatientId, user: ApiUser, db: D
 
 @router.post("/invitations", response_model=InvitationOut, status_code=201, responses=ErrorResponses)
 def invite(request: Request, body: InvitationIn, user: ApiUser, db: Db) -> InvitationOut:
+    """Invite someone by email. The link goes only to their inbox, never into this reply."""
     ctx = request.app.state.ctx
     inv, token = accounts.create_invitation(
-        db, inviter=user, email=body.email, now=ctx.clock(), scopes=list(body.scopes)
+        db,
+        inviter=user,
+        email=body.email,
+        now=ctx.clock(),
+        scopes=list(body.scopes),
+        source_ip=client_ip(request),
     )
+    mail = accounts.invitation_mail(db, invitation=inv, token=token, base_url=ctx.settings.base_url)
     db.commit()
-    link = f"{ctx.settings.base_url}/invite/{token}"
-    subject, text = accounts.invitation_email(link)
-    ctx.mailer.send(to=inv.email, subject=subject, body=text)
-    return InvitationOut(id=inv.id, email=inv.email, role=inv.role, expires_at=inv.expires_at, link=link)
+    ctx.mailer.send(to=mail.to, subject=mail.subject, body=mail.body)
+    return InvitationOut(id=inv.id, email=inv.email, role=inv.role, expires_at=inv.expires_at)
 
 
 # --- Messages: the person's conversation with their clinic (scope: check-ins) ------------------------------
@@ -449,8 +471,19 @@ def _message_out(m: Any, thread: list[Any]) -> MessageOut:
 
 @router.get("/patients/{patient_id}/messages", response_model=list[MessageOut], responses=ErrorResponses)
 def list_messages(request: Request, patient_id: PatientId, user: ApiUser, db: Db) -> list[MessageOut]:
-    """The conversation with the clinic, oldest first. Reading marks the other side's messages read."""
+    """The conversation with the clinic, oldest first. Reading changes nothing (see ``.../messages/read``)."""
     thread = messages.thread(
+        db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
+    )
+    out = [_message_out(m, thread) for m in thread]
+    db.commit()
+    return out
+
+
+@router.post("/patients/{patient_id}/messages/read", response_model=list[MessageOut], responses=ErrorResponses)
+def mark_messages_read(request: Request, patient_id: PatientId, user: ApiUser, db: Db) -> list[MessageOut]:
+    """Mark the other side's messages read; returns the conversation. Replying marks them read too."""
+    thread = messages.mark_read(
         db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
     )
     out = [_message_out(m, thread) for m in thread]

@@ -23,7 +23,7 @@ from alscare.access import Action, Scope
 from alscare.actions import alsfrs_drafts as drafts
 from alscare.actions.assessments import record_alsfrs_assessment
 from alscare.actions.errors import InvalidInput, NotFound
-from alscare.actions.records import RecordRefused, open_record
+from alscare.actions.records import RecordRefused, open_record, refuse_record
 from alscare.clinical.alsfrs_r import (
     GASTROSTOMY_ITEM,
     ITEMS,
@@ -601,6 +601,11 @@ def _clinic_sections() -> list[tuple[str, list[ClinicQuestion]]]:
 
 
 def _open_for_clinic_form(request: Request, db: Session, user: User, patient_id: int) -> Patient:
+    """The clinician's form: for a clinician of a clinic with access only; anyone else sees "not found"."""
+    if user.role != "clinician":
+        raise refuse_record(
+            db, user=user, patient_id=patient_id, resource="alsfrs_r", now=_now(request), source_ip=client_ip(request)
+        )
     return open_record(
         db,
         user=user,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alscare.access import GRANTABLE_SCOPES, SCOPE_LABELS
-from alscare.actions import accounts
+from alscare.actions import accounts, security
 from alscare.actions.errors import InvalidInput, NotFound
 from alscare.web.deps import Db, client_ip, end_session, optional_user, pending_user, start_session
 from alscare.web.pages.forms import choices, optional_date, optional_number, read_form, text
@@ -44,40 +47,47 @@ def signin_form(request: Request, db: Db) -> Response:
     return render(request, "signin.html", title="Sign in", email="")
 
 
+def _too_many(request: Request, email: str, wait: float) -> Response:
+    minutes = max(1, round(wait / 60))
+    return render(
+        request,
+        "signin.html",
+        title="Sign in",
+        email=email,
+        status_code=429,
+        errors={"email": f"Too many attempts. Wait {minutes} minute(s), then try again."},
+    )
+
+
 @router.post("/signin")
 async def signin(request: Request, db: Db) -> Response:
+    """Throttled per account *and address* (plus per address), never per account alone: guesses from one place
+    slow down that place, while the owner on their own device still gets in (``actions.security``)."""
     form = await read_form(request)
     email = text(form, "email", max_length=254).lower()
     password = form.get("password")
     password = password if isinstance(password, str) else ""
     ctx = request.app.state.ctx
     now = ctx.clock()
-    keys = [f"account:{email}", f"ip:{client_ip(request)}"]
-    waits = [w for w in (ctx.throttle.check(k, now) for k in keys) if w]
-    if waits:
-        minutes = max(1, round(max(waits) / 60))
-        return render(
-            request,
-            "signin.html",
-            title="Sign in",
-            email=email,
-            status_code=429,
-            errors={"email": f"Too many attempts. Wait {minutes} minute(s), then try again."},
-        )
+    ip = client_ip(request)
+    wait = security.wait_seconds(db, [security.pair_key(email, ip), security.address_key(ip)], now=now)
+    if wait:
+        db.rollback()
+        return _too_many(request, email, wait)
     errors: dict[str, str] = {}
     if not email:
         errors["email"] = "Enter your email address."
     if not password:
         errors["password"] = "Enter your password."
     if errors:
+        db.rollback()
         return render(request, "signin.html", title="Sign in", email=email, errors=errors)
     result = accounts.authenticate(db, email=email, password=password)
     if result is None:
-        for k in keys:
-            ctx.throttle.fail(k, now)
+        security.sign_in_failed(db, email=email, address=ip, now=now, base_url=ctx.settings.base_url)
+        db.commit()
         return render(request, "signin.html", title="Sign in", email=email, errors={"email": SIGN_IN_FAILED})
-    for k in keys:
-        ctx.throttle.succeed(k)
+    security.sign_in_succeeded(db, user=result.user, email=email, address=ip, now=now)
     if result.needs_second_factor:
         start_session(db, request, user_id=None, pending_user_id=result.user.id)
         db.commit()
@@ -106,8 +116,9 @@ async def code(request: Request, db: Db) -> Response:
         return _redirect("/signin")
     ctx = request.app.state.ctx
     now = ctx.clock()
-    key = f"totp:{user.id}"
-    if ctx.throttle.check(key, now):
+    ip = client_ip(request)
+    key = security.pair_key(f"totp:{user.id}", ip)
+    if security.wait_seconds(db, [key], now=now):
         return render(
             request,
             "signin_code.html",
@@ -116,14 +127,19 @@ async def code(request: Request, db: Db) -> Response:
             errors={"code": "Too many attempts. Wait a few minutes, then try again."},
         )
     if not accounts.check_second_factor(db, user=user, code=text(form, "code", max_length=20), now=now):
-        ctx.throttle.fail(key, now)
+        security.register(db, key, now=now, policy=security.CODE_POLICY)
+        security.security_event(
+            db, now=now, actor_user_id=user.id, action="denied", resource="sign_in_code", source_ip=ip
+        )
+        db.commit()
         return render(
             request,
             "signin_code.html",
             title="Enter your sign-in code",
             errors={"code": "That code is not right. Enter the newest 6-digit code from your app."},
         )
-    ctx.throttle.succeed(key)
+    security.clear(db, key)
+    security.security_event(db, now=now, actor_user_id=user.id, action="signin", resource="sign_in_code", source_ip=ip)
     start_session(db, request, user_id=user.id, pending_user_id=None)
     db.commit()
     return _redirect("/home")
@@ -198,10 +214,16 @@ def forgot_form(request: Request) -> Response:
     return render(request, "password_forgot.html", title="Reset your password")
 
 
+# Every answer to /password/forgot takes at least this long, whichever branch ran, so its timing cannot tell
+# a known email from an unknown one (both branches also do the same work: a token, a digest, one email).
+FORGOT_MIN_SECONDS = 0.25
+
+
 @router.post("/password/forgot")
 async def forgot(request: Request, db: Db) -> Response:
+    started = time.monotonic()
     form = await read_form(request)
-    email = text(form, "email", max_length=254)
+    email = text(form, "email", max_length=254).strip().lower()
     if not email:
         return render(
             request,
@@ -210,20 +232,28 @@ async def forgot(request: Request, db: Db) -> Response:
             errors={"email": "Enter the email address you sign in with."},
         )
     ctx = request.app.state.ctx
-    found = accounts.request_password_reset(db, email=email, now=ctx.clock())
-    db.commit()
-    if found is not None:
-        user, token = found
-        ctx.mailer.send(
-            to=user.email,
-            subject="Reset your alscare password",
-            body=(
-                f"Someone asked to reset the password for this alscare account.\n\n"
-                f"To choose a new password, open this link within one hour:\n"
-                f"{ctx.settings.base_url}/password/reset/{token}\n\n"
-                f"If it was not you, ignore this email; your password stays the same.\n"
-            ),
+    now = ctx.clock()
+    ip = client_ip(request)
+    if security.wait_seconds(db, [security.address_key(f"forgot:{ip}")], now=now):
+        db.rollback()
+        return render(
+            request,
+            "password_forgot.html",
+            title="Reset your password",
+            status_code=429,
+            errors={"email": "Too many requests from here. Wait an hour, then try again."},
         )
+    # Per email: past the limit, nothing is sent, and the answer is still the same "check your email".
+    email_limited = security.wait_seconds(db, [security.account_key(f"forgot:{email}")], now=now) is not None
+    security.register(db, security.address_key(f"forgot:{ip}"), now=now, policy=security.FORGOT_ADDRESS_POLICY)
+    security.register(db, security.account_key(f"forgot:{email}"), now=now, policy=security.FORGOT_EMAIL_POLICY)
+    mail = None
+    if not email_limited:
+        mail = accounts.request_password_reset(db, email=email, now=now, base_url=ctx.settings.base_url, source_ip=ip)
+    db.commit()
+    if mail is not None:
+        ctx.mailer.send(to=mail.to, subject=mail.subject, body=mail.body)
+    await asyncio.sleep(max(0.0, FORGOT_MIN_SECONDS - (time.monotonic() - started)))
     # The same answer either way, so the page does not reveal who has an account.
     return render(request, "password_forgot.html", title="Check your email", sent=True)
 
@@ -238,7 +268,9 @@ async def reset(request: Request, token: str, db: Db) -> Response:
     form = await read_form(request)
     password = str(form.get("password") or "")
     try:
-        accounts.reset_password(db, token=token, new_password=password, now=request.app.state.ctx.clock())
+        accounts.reset_password(
+            db, token=token, new_password=password, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
+        )
     except InvalidInput as e:
         db.rollback()
         return render(

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from alscare.access import Scope
 from alscare.actions import messages
+from alscare.actions.audit import record_list_view
 from alscare.actions.errors import InvalidInput, NotFound
 from alscare.actions.records import may, visible_patients
 from alscare.storage.models import Message, Patient, User
@@ -134,6 +135,7 @@ def _thread_page(
         not_connected=messages.NOT_CONNECTED,
         max_chars=messages.MAX_BODY_CHARS,
         reader_is_clinic=messages.is_clinic_side(user),
+        unread=messages.unread_for(user, thread),
         errors=errors,
         values=values or {},
         notice=notice,
@@ -145,6 +147,17 @@ def _thread_page(
 def thread_page(request: Request, patient_id: int, user: PageUser, db: Db) -> Response:
     notice = "Message sent." if request.query_params.get("sent") == "1" else None
     return _thread_page(request, db, user, patient_id, notice=notice)
+
+
+@router.post("/patients/{patient_id}/messages/read")
+async def mark_read(request: Request, patient_id: int, user: PageUser, db: Db) -> Response:
+    """The "Mark as read" button: a POST, so opening the page (a GET) never changes anything."""
+    await read_form(request)
+    messages.mark_read(
+        db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
+    )
+    db.commit()
+    return RedirectResponse(messages.thread_link(patient_id), status_code=303)
 
 
 @router.post("/patients/{patient_id}/messages")
@@ -174,6 +187,15 @@ async def post_message(request: Request, patient_id: int, user: PageUser, db: Db
 def clinic_inbox(request: Request, user: PageUser, db: Db) -> Response:
     now = request.app.state.ctx.clock()
     waiting = messages.unanswered_for_clinic(db, actor=user, now=now)
+    record_list_view(
+        db,
+        now=now,
+        actor_user_id=user.id,
+        resource="messages_inbox",
+        patient_ids=[t.patient.id for t in waiting],
+        source_ip=client_ip(request),
+    )
+    db.commit()
     rows = [(t, waiting_label(t.age)) for t in waiting]
     return render(
         request,

@@ -10,6 +10,7 @@ from alscare.access import GRANTABLE_SCOPES, HEADER_SHOWS, SCOPE_LABELS, SCOPE_S
 from alscare.actions import accounts, consent
 from alscare.actions.aids import inputs_for
 from alscare.actions.assessments import assessments_of
+from alscare.actions.audit import record_list_view
 from alscare.actions.errors import InvalidInput, NotFound
 from alscare.actions.records import access_log_of, may, open_record, own_patient, visible_patients
 from alscare.clinical.aids import suggest_aids
@@ -28,6 +29,16 @@ SCOPE_OPTIONS = [(s.value, SCOPE_LABELS[s]) for s in GRANTABLE_SCOPES]
 @router.get("/home")
 def home(request: Request, user: PageUser, db: Db) -> Response:
     patients = visible_patients(db, user=user)
+    # The list shows names: one audit row per page view, naming the records shown (issue 14, finding 6).
+    record_list_view(
+        db,
+        now=request.app.state.ctx.clock(),
+        actor_user_id=user.id,
+        resource="home_list",
+        patient_ids=[p.id for p in patients],
+        source_ip=client_ip(request),
+    )
+    db.commit()
     staff: list[User] = []
     if user.role == "admin" and user.clinic_id is not None:
         staff = list(
@@ -282,7 +293,7 @@ def _invitations_page(
     user: User,
     *,
     errors: dict[str, str] | None = None,
-    link: str | None = None,
+    sent_to: str | None = None,
     values: dict[str, str] | None = None,
     checked: list[str] | None = None,
 ) -> Response:
@@ -301,7 +312,7 @@ def _invitations_page(
         invite_role=accounts.INVITES.get(user.role),
         sent=sent,
         errors=errors,
-        link=link,
+        sent_to=sent_to,
         values=values or {},
         checked=checked or [],
         scope_options=SCOPE_OPTIONS,
@@ -325,14 +336,21 @@ async def invite(request: Request, user: PageUser, db: Db) -> Response:
     email = text(form, "email", max_length=254)
     scopes = choices(form, "scopes")
     try:
-        invitation, token = accounts.create_invitation(db, inviter=user, email=email, now=ctx.clock(), scopes=scopes)
+        invitation, token = accounts.create_invitation(
+            db,
+            inviter=user,
+            email=email,
+            now=ctx.clock(),
+            scopes=scopes,
+            source_ip=client_ip(request),
+        )
     except InvalidInput as e:
         db.rollback()
         return _invitations_page(
             request, db, user, errors={e.field: e.message}, values={"email": email}, checked=scopes
         )
+    mail = accounts.invitation_mail(db, invitation=invitation, token=token, base_url=ctx.settings.base_url)
     db.commit()
-    link = f"{ctx.settings.base_url}/invite/{token}"
-    subject, body = accounts.invitation_email(link)
-    ctx.mailer.send(to=invitation.email, subject=subject, body=body)
-    return _invitations_page(request, db, user, link=link)
+    # The link travels only by email: shown here, the inviter could accept it themselves.
+    ctx.mailer.send(to=mail.to, subject=mail.subject, body=mail.body)
+    return _invitations_page(request, db, user, sent_to=invitation.email)

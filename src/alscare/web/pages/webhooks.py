@@ -9,7 +9,7 @@ from alscare.actions.errors import InvalidInput
 from alscare.delivery import endpoints
 from alscare.delivery.transports import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER
 from alscare.storage.models import User
-from alscare.web.deps import Db, PageUser
+from alscare.web.deps import Db, PageUser, client_ip
 from alscare.web.pages.forms import read_form
 from alscare.web.render import render
 
@@ -58,7 +58,14 @@ async def add_webhook(request: Request, user: PageUser, db: Db) -> Response:
     raw = form.get("url")
     url = raw.strip() if isinstance(raw, str) else ""
     try:
-        endpoint, secret = endpoints.add_webhook_endpoint(db, user=user, url=url, now=request.app.state.ctx.clock())
+        endpoint, secret = endpoints.add_webhook_endpoint(
+            db,
+            user=user,
+            url=url,
+            now=request.app.state.ctx.clock(),
+            allow_private=request.app.state.ctx.settings.webhook_allow_private,
+            source_ip=client_ip(request),
+        )
     except InvalidInput as e:
         db.rollback()
         return _page(request, db, user, errors={e.field: e.message}, values={"url": url})
@@ -69,6 +76,8 @@ async def add_webhook(request: Request, user: PageUser, db: Db) -> Response:
 @router.post("/clinic/webhooks/{endpoint_id}/deactivate")
 async def deactivate_webhook(request: Request, endpoint_id: int, user: PageUser, db: Db) -> Response:
     await read_form(request)
-    endpoints.deactivate_webhook_endpoint(db, user=user, endpoint_id=endpoint_id)
+    endpoints.deactivate_webhook_endpoint(
+        db, user=user, endpoint_id=endpoint_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
+    )
     db.commit()
     return RedirectResponse("/clinic/webhooks?done=deactivated", status_code=303)
