@@ -69,6 +69,10 @@ def create_app(
     app.include_router(messages.router)
     app.include_router(webhooks.router)
     app.include_router(v1.router)
+    from alscare.web.pages import account_settings, clinic_admin
+
+    app.include_router(account_settings.router)
+    app.include_router(clinic_admin.router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
     def healthz() -> Response:
