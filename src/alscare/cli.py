@@ -284,10 +284,18 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option(help="Seed demo data into an empty database and print the logins.")] = False,
     worker: Annotated[
-        bool, typer.Option("--worker/--no-worker", help="Deliver notifications from a thread of this process.")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Deliver notifications from a thread of this process (default: on with one web process, off with "
+            "--workers above 1, where `alscare worker` runs as its own process).",
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Web processes (uvicorn workers).")] = 1,
 ) -> None:
     """Start the web app: applies migrations first."""
+    import os
+
     import uvicorn
 
     from alscare.runtime import prepare_process, seal_existing_secrets
@@ -302,6 +310,8 @@ def serve(
         from dataclasses import replace
 
         settings = replace(settings, base_url=f"http://{host}:{port}")
+        # Worker processes build their own settings from the environment.
+        os.environ["ALSCARE_BASE_URL"] = settings.base_url
     engine = make_engine(settings.database_url)
     migrate.upgrade(engine)
     seal_existing_secrets(engine)
@@ -318,21 +328,49 @@ def serve(
             extra = f"  two-step key: {login.totp_secret}" if login.totp_secret else ""
             typer.echo(f"  {login.role:<10} {login.email:<40} {login.name}{extra}")
         typer.echo("Mails (invitations, password resets) are written to " + str(settings.outbox_dir) + "\n")
+    else:
+        _first_start_hint(engine, settings.base_url)
+    if (
+        not settings.base_url.startswith("https://")
+        and settings.cookie_secure
+        and host not in ("127.0.0.1", "localhost")
+    ):
+        typer.echo(
+            f"warning: ALSCARE_BASE_URL is {settings.base_url}: sign-in cookies are sent over https only, so "
+            "serve behind a TLS proxy (see README, 'Running it for a clinic') and set an https:// base URL.",
+            err=True,
+        )
     delivery = None
-    if worker:
+    if worker if worker is not None else workers == 1:
         from alscare.delivery.worker import start_worker_thread
 
+        # One thread, in this (supervising) process: uvicorn's worker processes never start their own.
         delivery = start_worker_thread(make_sessionmaker(engine), settings=settings)
+    elif workers > 1:
+        typer.echo("notifications: run `alscare worker` as its own process (or pass --worker)")
     try:
         # Proxy headers off: X-Forwarded-For is believed only from ALSCARE_TRUSTED_PROXIES (web.deps.client_ip).
-        uvicorn.run(
-            create_app(settings, engine=engine),
-            host=host,
-            port=port,
-            log_level="info",
-            access_log=False,
-            proxy_headers=False,
-        )
+        if workers == 1:
+            uvicorn.run(
+                create_app(settings, engine=engine),
+                host=host,
+                port=port,
+                log_level="info",
+                access_log=False,
+                proxy_headers=False,
+            )
+        else:
+            engine.dispose()
+            uvicorn.run(
+                "alscare.web.app:create_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="info",
+                access_log=False,
+                proxy_headers=False,
+            )
     finally:
         if delivery is not None:
             thread, stop = delivery
@@ -340,23 +378,181 @@ def serve(
             thread.join(timeout=15)
 
 
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 1 if any entry was edited, removed or reordered."""
+def _first_start_hint(engine: Any, base_url: str) -> None:
+    """On a database with no clinic and no account, say what to do next instead of starting silently."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        clinics = conn.execute(text("SELECT count(*) FROM clinics")).scalar_one()
+        users = conn.execute(text("SELECT count(*) FROM users")).scalar_one()
+    if clinics == 0 and users == 0:
+        typer.echo(
+            "\nThis database has no clinic and no accounts yet. To open a clinic, run (in another terminal):\n"
+            '  alscare clinic create --name "Your clinic" --phone "+44 20 7946 0000" --hours "Mon-Fri 9-17" \\\n'
+            '      --admin-email admin@your-clinic.example --admin-name "Your name"\n'
+            "It prints a one-time link for the administrator to choose a password.\n"
+            f"People with ALS can also sign up for themselves at {base_url}/signup. "
+            "To try it out with made-up people instead: alscare serve --demo\n"
+        )
+
+
+def _verify_report(checkpoint_path: Any | None = None) -> tuple[bool, list[str]]:
+    """Check the chain and the latest signed checkpoint; (intact, lines to print)."""
+    from pathlib import Path
+
+    from sqlalchemy import func, select
+
     from alscare.actions.audit import verify
+    from alscare.actions.audit_anchor import (
+        CHECKPOINT_FILE,
+        CheckpointUnreadable,
+        check_against_checkpoint,
+        read_checkpoint,
+    )
     from alscare.settings import load_settings
     from alscare.storage.db import make_engine, make_sessionmaker
+    from alscare.storage.models import AuditEvent
 
-    engine = make_engine(load_settings().database_url)
+    settings = load_settings()
+    path = Path(checkpoint_path) if checkpoint_path else settings.data_dir / CHECKPOINT_FILE
+    engine = make_engine(settings.database_url)
+    lines: list[str] = []
     with make_sessionmaker(engine)() as db:
         problems = verify(db)
-        count = db.execute(__import__("sqlalchemy").text("SELECT count(*) FROM audit_events")).scalar_one()
-    if problems:
-        for p in problems:
-            typer.echo(f"entry {p.entry_id} (position {p.index}): {p.reason}", err=True)
-        typer.echo(f"audit chain BROKEN: {len(problems)} problem(s) in {count} entries", err=True)
+        count = db.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+        try:
+            checkpoint = read_checkpoint(path, secret_key=settings.secret_key)
+        except CheckpointUnreadable as e:
+            checkpoint = None
+            lines.append(str(e))
+            ok_checkpoint = False
+        else:
+            ok_checkpoint = True
+            if checkpoint is not None:
+                problems += check_against_checkpoint(db, checkpoint)
+    engine.dispose()
+    for p in problems:
+        lines.append(f"entry {p.entry_id} (position {p.index}): {p.reason}")
+    if problems or not ok_checkpoint:
+        lines.append(f"audit chain BROKEN: {len(problems) + (not ok_checkpoint)} problem(s) in {count} entries")
+        return False, lines
+    if checkpoint is None:
+        lines.append(
+            f"audit chain intact: {count} entries verified (no checkpoint at {path}: write one with "
+            "`alscare audit checkpoint`)"
+        )
+    else:
+        lines.append(
+            f"audit chain intact: {count} entries verified; matches the signed checkpoint of {checkpoint.written_at} "
+            f"(entry {checkpoint.entry_id})"
+        )
+    return True, lines
+
+
+@audit_app.command("verify")
+def audit_verify(
+    checkpoint: Annotated[
+        str | None, typer.Option(help="Checkpoint file (default: audit_checkpoint.json in the data folder).")
+    ] = None,
+) -> None:
+    """Check the audit trail's hash chain and its latest signed checkpoint; exit 1 if anything was changed."""
+    ok, lines = _verify_report(checkpoint)
+    for line in lines:
+        typer.echo(line, err=not ok)
+    if not ok:
         raise typer.Exit(1)
-    typer.echo(f"audit chain intact: {count} entries verified")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    path: Annotated[str | None, typer.Option(help="Where to write it (default: the data folder).")] = None,
+    webhook: Annotated[
+        str | None, typer.Option(help="Also POST the signed checkpoint (JSON) to this https URL.")
+    ] = None,
+) -> None:
+    """Write the audit trail's newest hash, signed, outside the database (and optionally to a webhook)."""
+    import json as _json
+    import urllib.request
+    from pathlib import Path
+
+    from alscare.actions.audit_anchor import CHECKPOINT_FILE, signed_document, write_checkpoint
+    from alscare.settings import load_settings
+    from alscare.storage.db import make_engine, make_sessionmaker
+    from alscare.web.context import utc_now
+
+    settings = load_settings()
+    target = Path(path) if path else settings.data_dir / CHECKPOINT_FILE
+    if webhook is not None and not webhook.startswith("https://"):
+        _fail("webhook", "must be an https:// URL")
+    engine = make_engine(settings.database_url)
+    with make_sessionmaker(engine)() as db:
+        written = write_checkpoint(db, path=target, secret_key=settings.secret_key, now=utc_now())
+    engine.dispose()
+    if written is None:
+        typer.echo("the audit trail is empty: nothing to checkpoint")
+        return
+    typer.echo(f"checkpoint written to {target}: entry {written.entry_id}, {written.entries} entries")
+    if webhook is not None:
+        body = _json.dumps(signed_document(written, secret_key=settings.secret_key)).encode()
+        request = urllib.request.Request(webhook, data=body, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                typer.echo(f"checkpoint sent to the webhook (HTTP {response.status})")
+        except OSError as e:
+            typer.echo(f"checkpoint NOT sent to the webhook: {type(e).__name__}", err=True)
+            raise typer.Exit(1) from None
+
+
+# --- Backup and restore -------------------------------------------------------------------------------------
+
+
+@app.command()
+def backup(path: Annotated[str, typer.Argument(help="The backup file to write (must not exist).")]) -> None:
+    """Copy the whole database to a file: SQLite online backup, or pg_dump's custom format for PostgreSQL."""
+    from pathlib import Path
+
+    from alscare.settings import load_settings
+    from alscare.storage.backup import BackupError
+    from alscare.storage.backup import backup as do_backup
+    from alscare.storage.db import make_engine
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        do_backup(engine, Path(path))
+    except BackupError as e:
+        typer.echo(f"backup failed: {e}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"backup written to {path}")
+
+
+@app.command()
+def restore(path: Annotated[str, typer.Argument(help="A file written by `alscare backup`.")]) -> None:
+    """Load a backup into the configured (empty) database, then verify the audit trail."""
+    from pathlib import Path
+
+    from alscare.settings import load_settings
+    from alscare.storage import migrate
+    from alscare.storage.backup import BackupError
+    from alscare.storage.backup import restore as do_restore
+    from alscare.storage.db import make_engine
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        do_restore(engine, Path(path))
+    except BackupError as e:
+        typer.echo(f"restore failed: {e}", err=True)
+        raise typer.Exit(1) from None
+    # A backup from an older version is brought up to date.
+    migrate.upgrade(engine)
+    engine.dispose()
+    typer.echo(f"restored from {path}")
+    ok, lines = _verify_report()
+    for line in lines:
+        typer.echo(line, err=not ok)
+    if not ok:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -454,4 +650,18 @@ def clinic_create(
 
 
 def main() -> None:
-    app()
+    """The console script: read ``.env`` (the environment wins), and report a bad setting in one line."""
+    from pathlib import Path
+
+    from alscare.dotenv import DotenvError, load_dotenv
+    from alscare.settings import SettingsError
+
+    try:
+        load_dotenv(Path.cwd() / ".env")
+        app()
+    except (SettingsError, DotenvError) as e:
+        typer.echo(
+            f"alscare: configuration error: {e} (set it in the environment or in .env; .env.example lists them)",
+            err=True,
+        )
+        raise SystemExit(INPUT_ERROR) from None

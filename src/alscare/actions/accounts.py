@@ -323,6 +323,9 @@ def accept_invitation(
     db.add(user)
     db.flush()
     if inv.role == "patient":
+        # The clinic's own emergency number, where its administrator set one (migration 0010).
+        if inv.clinic is not None and inv.clinic.emergency_number:
+            default_emergency_number = inv.clinic.emergency_number
         prof = profile or PatientProfile(full_name=name)
         validate_profile(prof, today=now.date())
         patient = _new_patient(user, prof, default_emergency_number, now, clinic_id=inv.clinic_id)

@@ -273,6 +273,18 @@ def run_periodic(sessions: sessionmaker[Session], *, settings: Settings, now: da
                 db.commit()
         except Exception as e:
             log.error("%s.%s failed: %s", module, name, type(e).__name__)
+    _checkpoint_audit_trail(sessions, settings=settings, now=now)
+
+
+def _checkpoint_audit_trail(sessions: sessionmaker[Session], *, settings: Settings, now: datetime) -> None:
+    """Anchor the audit trail outside the database every few minutes (see actions/audit_anchor.py)."""
+    from alscare.actions.audit_anchor import CHECKPOINT_FILE, checkpoint_if_due
+
+    try:
+        with sessions() as db:
+            checkpoint_if_due(db, path=settings.data_dir / CHECKPOINT_FILE, secret_key=settings.secret_key, now=now)
+    except Exception as e:
+        log.error("audit checkpoint failed: %s", type(e).__name__)
 
 
 # --- Loops ------------------------------------------------------------------------------------------------

@@ -16,6 +16,10 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     # Bound values are patient data: keep them out of SQL echo logs and database error messages.
     kwargs.setdefault("hide_parameters", True)
     if database_url.startswith("sqlite"):
+        path = make_url(database_url).database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            # A fresh data folder (the secret key given in the environment) must exist before SQLite opens a file.
+            Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         files = _sqlite_files(database_url)
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 

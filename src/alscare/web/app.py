@@ -102,6 +102,10 @@ def create_app(
     app.include_router(medicines_api.router)
     app.include_router(care_wishes_pages.router)
     app.include_router(care_wishes_api.router)
+    from alscare.web.pages import account_settings, clinic_admin
+
+    app.include_router(account_settings.router)
+    app.include_router(clinic_admin.router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
     def healthz() -> Response:

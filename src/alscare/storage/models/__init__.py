@@ -69,6 +69,8 @@ class Clinic(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The emergency number shown to people who join through this clinic (migration 0010); None: the locale's.
+    emergency_number: Mapped[str | None] = mapped_column(String(20))
 
 
 class User(Base):
