@@ -300,6 +300,7 @@ def add_alsfrs(request: Request, patient_id: PatientId, body: AlsfrsIn, user: Ap
         now=request.app.state.ctx.clock(),
         source_ip=client_ip(request),
         client_id=body.client_id,
+        base_url=request.app.state.ctx.settings.base_url,
     )
     db.commit()
     row = assessment_row(r)
