@@ -5,10 +5,13 @@ ALSFRS-R scores and one check-in, and shares the full record with clinic A; care
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -193,3 +196,77 @@ def test_the_record_page_has_the_tabs(app: FastAPI, world: World) -> None:
     assert f'href="/patients/{world.patient_p_id}/timeline"' in html
     assert 'aria-current="page">Profile and scores' in html
     assert date(2026, 3, 1) == NOW.date()
+
+
+# --- The visit summary PDF ------------------------------------------------------------------------------------
+
+
+def _pdf_text_and_png(pdf: bytes, folder: Path) -> tuple[str, list[Path]]:
+    source = folder / "visit-summary.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(source), str(folder / "page")], check=True)
+    text = subprocess.run(["pdftotext", "-layout", str(source), "-"], check=True, capture_output=True, text=True)
+    return text.stdout, sorted(folder.glob("page*.png"))
+
+
+def test_the_visit_summary_pdf_has_its_sections(
+    app: FastAPI, world: World, db: Session, engine: Engine, tmp_path: Path
+) -> None:
+    client = client_for(app, world, OWN)
+    # A question for the clinic (the person's side of the conversation) and an open alert.
+    record_check_in(
+        db,
+        actor=db.get(User, world.users[OWN]),  # type: ignore[arg-type]
+        patient_id=world.patient_p_id,
+        client_id=str(uuid.uuid4()),
+        data={"fall": True, "question": "Can I still drive?"},
+        now=NOW,
+    )
+    db.commit()
+    r = client.get(f"/patients/{world.patient_p_id}/visit-summary.pdf")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.headers["cache-control"] == "no-store"
+    text, pages = _pdf_text_and_png(r.content, tmp_path)
+    assert pages and all(p.stat().st_size > 1000 for p in pages)
+    kept = Path(__file__).parents[2] / "test-artifacts" / "screenshots"
+    kept.mkdir(parents=True, exist_ok=True)
+    for page in pages:  # kept for people to look at, like the browser screenshots
+        shutil.copy(page, kept / f"visit-summary-{page.stem}.png")
+    for heading in (
+        "Visit summary: Paula",
+        "Progress",
+        "ALSFRS-R total score over time",
+        "Breathing test (FVC) over time",
+        "Stages",
+        "Open alerts",
+        "Questions since the last visit",
+        "Medicines",
+        "Care wishes",
+    ):
+        assert heading in text, heading
+    assert "Can I still drive?" in text
+    assert "Contact today" in text  # the fall's alert
+    assert "No medicines are recorded in alscare." in text
+    assert "No care wishes are recorded in alscare." in text
+    assert "Kimura" in text  # the stages and progression are printed for the person too
+    with Session(engine) as s:
+        resources = set(
+            s.execute(select(AuditEvent.resource).where(AuditEvent.actor_user_id == world.users[OWN])).scalars()
+        )
+    assert {"visit_summary", "timeline", "message"} <= resources
+
+
+def test_the_visit_summary_needs_the_check_ins_scope(app: FastAPI, world: World) -> None:
+    assert (
+        client_for(app, world, CAREGIVER_NOT_GRANTED)
+        .get(f"/patients/{world.patient_p_id}/visit-summary.pdf")
+        .status_code
+        == 404
+    )
+    assert (
+        client_for(app, world, CLINICIAN_GRANTED_CLINIC)
+        .get(f"/patients/{world.patient_p_id}/visit-summary.pdf")
+        .status_code
+        == 200
+    )

@@ -141,8 +141,20 @@ def visit_summary_of(
     "The last visit" is the latest clinician-taken ALSFRS-R (in person or by phone) before today; with none,
     every message is a question since the last visit. Messages are the person's side of the conversation.
     """
+    # The summary is drawn from check-ins and scores (with the alerts and messages that go with them): whoever
+    # may not read them is refused here, on the audit trail, before anything is read.
+    open_record(
+        db,
+        user=actor,
+        patient_id=patient_id,
+        scope=Scope.CHECKINS,
+        action=Action.READ,
+        now=now,
+        resource="visit_summary",
+        source_ip=source_ip,
+    )
     timeline = timeline_of(db, actor=actor, patient_id=patient_id, now=now, source_ip=source_ip)
-    if timeline.assessments is None:
+    if timeline.assessments is None:  # a grant revoked between the two reads
         return VisitSummary(timeline, [], [], None)
     visits = [
         a.recorded_at

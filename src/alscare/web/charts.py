@@ -34,6 +34,12 @@ TOP: Final = 16
 BOTTOM: Final = 40
 MARKER: Final = 5.5
 DASHES: Final = (None, "8 4", "2 4", "12 4 2 4", "4 4")
+# Presentation attributes in the SVG itself, so it draws right where page CSS does not reach (WeasyPrint, a
+# saved file); the page's CSS classes override them on screen and in forced colours.
+_INK: Final = ' stroke="currentColor" fill="currentColor" font-size="14"'
+_TEXT: Final = '<text stroke="none" '
+_SHADE: Final = 'fill="currentColor" fill-opacity="0.18" stroke="none"'
+_LINE: Final = 'fill="none" stroke="currentColor" stroke-width="2.5"'
 
 
 @dataclass(frozen=True)
@@ -100,12 +106,15 @@ def marker(shape: str, x: float, y: float, size: float = MARKER) -> str:
     """One point's mark: circle (self-report), square (clinic), diamond (phone)."""
     if shape == "square":
         s = size * 0.9
-        return f'<rect class="mark" x="{x - s:.1f}" y="{y - s:.1f}" width="{2 * s:.1f}" height="{2 * s:.1f}"/>'
+        return (
+            f'<rect class="mark" fill="currentColor" x="{x - s:.1f}" y="{y - s:.1f}" width="{2 * s:.1f}" '
+            f'height="{2 * s:.1f}"/>'
+        )
     if shape == "diamond":
         s = size * 1.25
         pts = f"{x:.1f},{y - s:.1f} {x + s:.1f},{y:.1f} {x:.1f},{y + s:.1f} {x - s:.1f},{y:.1f}"
-        return f'<polygon class="mark mark-open" points="{pts}"/>'
-    return f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="{size:.1f}"/>'
+        return f'<polygon class="mark mark-open" fill="white" stroke="currentColor" stroke-width="2" points="{pts}"/>'
+    return f'<circle class="mark" fill="currentColor" cx="{x:.1f}" cy="{y:.1f}" r="{size:.1f}"/>'
 
 
 def legend_mark(how: str) -> Markup:
@@ -155,18 +164,20 @@ def line_chart(
         'xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{title_id}">{escape(title)}</title>',
         f'<desc id="{desc_id}">{escape(desc)}</desc>',
-        '<g class="axis" aria-hidden="true">',
+        f'<g class="axis" aria-hidden="true"{_INK}>',
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}"/>',
         f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>',
     ]
     for tick in axis.ticks:
         ty = y(tick)
-        out.append(f'<line class="grid" x1="{LEFT}" y1="{ty:.1f}" x2="{LEFT + plot_w}" y2="{ty:.1f}"/>')
-        out.append(f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>')
+        out.append(
+            f'<line class="grid" stroke-opacity="0.25" x1="{LEFT}" y1="{ty:.1f}" x2="{LEFT + plot_w}" y2="{ty:.1f}"/>'
+        )
+        out.append(f'{_TEXT}x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>')
     for tick_date in _month_ticks(start, end):
         tx = x(tick_date)
         out.append(f'<line x1="{tx:.1f}" y1="{TOP + plot_h}" x2="{tx:.1f}" y2="{TOP + plot_h + 5}"/>')
-        out.append(f'<text x="{tx:.1f}" y="{TOP + plot_h + 20}" text-anchor="middle">{tick_date:%b %Y}</text>')
+        out.append(f'{_TEXT}x="{tx:.1f}" y="{TOP + plot_h + 20}" text-anchor="middle">{tick_date:%b %Y}</text>')
     out.append("</g>")
     if future:
         # The forecast hook: a shaded band beyond today, and the expected line through it.
@@ -174,19 +185,21 @@ def line_chart(
         lower = " ".join(f"{x(b.on):.1f},{y(b.low):.1f}" for b in reversed(future))
         middle = " ".join(f"{x(b.on):.1f},{y(b.total):.1f}" for b in future)
         out.append(f'<g class="band" aria-hidden="true"><title>{escape(band_label)}</title>')
-        out.append(f'<polygon class="band-area" points="{upper} {lower}"/>')
-        out.append(f'<polyline class="band-line" points="{middle}" stroke-dasharray="6 4"/></g>')
+        out.append(f'<polygon class="band-area" points="{upper} {lower}" {_SHADE}/>')
+        out.append(f'<polyline class="band-line" points="{middle}" {_LINE} stroke-dasharray="6 4"/></g>')
     if today >= start:
         tx = x(today)
         out.append(
-            f'<g class="today" aria-hidden="true"><line x1="{tx:.1f}" y1="{TOP}" x2="{tx:.1f}" y2="{TOP + plot_h}"'
-            f' stroke-dasharray="2 3"/><text x="{tx - 4:.1f}" y="{TOP + 12}" text-anchor="end">Today</text></g>'
+            f'<g class="today" aria-hidden="true"{_INK}>'
+            f'<line x1="{tx:.1f}" y1="{TOP}" x2="{tx:.1f}" y2="{TOP + plot_h}"'
+            f' stroke-dasharray="2 3"/>{_TEXT}x="{tx - 4:.1f}" y="{TOP + 12}" text-anchor="end">Today</text></g>'
         )
     for ref in ref_lines:
         ry = y(ref.value)
         out.append(
-            f'<g class="ref" aria-hidden="true"><line x1="{LEFT}" y1="{ry:.1f}" x2="{LEFT + plot_w}" y2="{ry:.1f}"'
-            f' stroke-dasharray="10 5"/><text x="{LEFT + plot_w - 4}" y="{ry - 5:.1f}" text-anchor="end">'
+            f'<g class="ref" aria-hidden="true"{_INK}>'
+            f'<line x1="{LEFT}" y1="{ry:.1f}" x2="{LEFT + plot_w}" y2="{ry:.1f}"'
+            f' stroke-dasharray="10 5"/>{_TEXT}x="{LEFT + plot_w - 4}" y="{ry - 5:.1f}" text-anchor="end">'
             f"{escape(ref.label)}</text></g>"
         )
     for s in series:
@@ -195,7 +208,7 @@ def line_chart(
         out.append(f'<g class="series {escape(s.css)}" aria-hidden="true">')
         if len(pts) > 1:
             line = " ".join(f"{x(p.on):.1f},{y(p.value):.1f}" for p in pts)
-            out.append(f'<polyline class="line" points="{line}"{dash}/>')
+            out.append(f'<polyline class="line" points="{line}" {_LINE}{dash}/>')
         if s.markers:
             out.extend(marker(HOW_SHAPES[p.how], x(p.on), y(p.value)) for p in pts)
         out.append("</g>")

@@ -403,8 +403,18 @@ def body_map_grid(points: Sequence[CheckInPoint], *, today: date) -> BodyMapGrid
     return BodyMapGrid([f"{date(y, m, 1):%b %Y}" for y, m in months], rows)
 
 
-def build(timeline: Timeline, *, viewer: User, today: date, band: Sequence[BandPoint] | None = None) -> TimelineView:
-    """Everything the timeline shows, for this viewer. FORECAST HOOK: pass ``band`` for the ALSFRS-R chart."""
+def build(
+    timeline: Timeline,
+    *,
+    viewer: User,
+    today: date,
+    band: Sequence[BandPoint] | None = None,
+    clinical: bool | None = None,
+) -> TimelineView:
+    """Everything the timeline shows, for this viewer. FORECAST HOOK: pass ``band`` for the ALSFRS-R chart.
+
+    The clinician figures (ΔFS, slope, stage history) are for clinic staff on the page (``clinical=None``); the
+    visit summary, made to take to the clinic, asks for them for everyone (``clinical=True``)."""
     if timeline.assessments is None or timeline.points is None or timeline.check_ins is None:
         return TimelineView(shared=False)
     who = _who(viewer, timeline.patient.user_id)
@@ -448,7 +458,9 @@ def build(timeline: Timeline, *, viewer: User, today: date, band: Sequence[BandP
     return TimelineView(
         shared=True,
         charts=charts,
-        clinical=clinical_figures(rows, timeline.patient.onset_date) if viewer.is_clinic_staff else None,
+        clinical=clinical_figures(rows, timeline.patient.onset_date)
+        if (viewer.is_clinic_staff if clinical is None else clinical)
+        else None,
         history=history,
         body_map=body_map_grid(points, today=today),
         page=timeline.page,

@@ -6,9 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from alscare.access import Action, Scope
 from alscare.actions.errors import NotFound
-from alscare.actions.records import may
 from alscare.actions.timeline import timeline_of, visit_summary_of
 from alscare.actions.visit_summary import other_sections
 from alscare.web.deps import Db, PageUser, client_ip
@@ -52,15 +50,12 @@ def timeline(request: Request, patient_id: int, user: PageUser, db: Db) -> Respo
 def visit_summary(request: Request, patient_id: int, user: PageUser, db: Db) -> Response:
     now = request.app.state.ctx.clock()
     summary = visit_summary_of(db, actor=user, patient_id=patient_id, now=now, source_ip=client_ip(request))
-    patient = summary.timeline.patient
-    # For the person (or their proxy) and the clinic's clinicians, and only with check-ins and scores shared.
-    for_them = user.role == "clinician" or may(db, user=user, patient=patient, scope=Scope.SHARING, action=Action.READ)
-    if summary.timeline.assessments is None or not for_them:
+    if summary.timeline.assessments is None:
         db.commit()
         raise NotFound("record not found")
     sections = other_sections(db, actor=user, patient_id=patient_id, now=now, source_ip=client_ip(request))
     db.commit()
-    view = build(summary.timeline, viewer=user, today=now.date())
+    view = build(summary.timeline, viewer=user, today=now.date(), clinical=True)
     pdf = render_pdf(
         "visit_summary.html",
         patient=summary.timeline.patient,
