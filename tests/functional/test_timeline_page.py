@@ -60,9 +60,11 @@ def test_the_person_sees_charts_summaries_and_tables(app: FastAPI, world: World)
     assert tabs is not None
     assert tabs.group(0).index("Timeline") < tabs.group(0).index("Profile and scores")
     assert 'aria-current="page">Timeline' in tabs.group(0)
-    # Five charts, each an SVG image with a title and a description, a summary and a table.
-    assert html.count('role="img" aria-labelledby="chart-') == 5
-    for chart in ("alsfrs", "domains", "weight", "fvc", "snip"):
+    # Four charts with data, each an SVG image with a title and a description, a summary and a table; weight
+    # has none yet, so it is only its sentence.
+    assert html.count('role="img" aria-labelledby="chart-') == 4
+    assert 'id="chart-weight"' not in html
+    for chart in ("alsfrs", "domains", "fvc", "snip"):
         assert f'<title id="chart-{chart}-title">' in html
         assert f'<desc id="chart-{chart}-desc">' in html
     # World: 48 (Mar 2025) → 42 (Sep 2025) → 39 (Feb 2026); today 1 Mar 2026: one score in the last 3 months.
