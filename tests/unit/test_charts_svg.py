@@ -76,3 +76,17 @@ def test_no_band_no_shading() -> None:
         for el in chart(band=[BandPoint(date(2026, 1, 1), 40, 39, 41)]).iter(f"{NS}polygon")
         if el.get("class") == "band-area"
     ]
+
+
+def test_the_timeline_sentences_read_at_grade_8_or_below() -> None:
+    import textstat
+
+    from alscare.clinical.wording import load_wording
+
+    numbers = {"bulbar": 9, "fine_motor": 9, "gross_motor": 9, "respiratory": 12}
+    for section, entries in load_wording("timeline.en").items():
+        for key, text in entries.items():
+            if len(text.split()) < 6:  # labels: too short for a reading-grade formula to mean anything
+                continue
+            filled = text.format(**numbers) if "{bulbar}" in text else text
+            assert textstat.flesch_kincaid_grade(filled) <= 8.0, (section, key)
