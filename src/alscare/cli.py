@@ -278,6 +278,22 @@ def content_export(
     typer.echo(json.dumps([item.as_json() for item in items], indent=2, ensure_ascii=False))
 
 
+# --- alscare prompts (issue 8): guideline prompts from a person's whole history ---------------------------
+
+
+def prompts_result(data: dict[str, Any]) -> dict[str, Any]:
+    from alscare.clinical.history_prompts import history_prompts, parse_history
+
+    found = history_prompts(parse_history(data))
+    return {"prompts": [{"id": p.id, "message": p.message, "source": p.source} for p in found]}
+
+
+@app.command(name="prompts")
+def prompts_command() -> None:
+    """Guideline prompts (NIV, gastrostomy, overdue reviews, care wishes) from a person's whole history."""
+    _run(prompts_result)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

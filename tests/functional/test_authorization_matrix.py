@@ -71,6 +71,9 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("POST", "/patients/{patient_id}/sharing"): (Scope.SHARING, W),
     ("POST", "/patients/{patient_id}/sharing/{grant_id}/revoke"): (Scope.SHARING, W),
     ("GET", "/patients/{patient_id}/access-log"): (Scope.SHARING, R),
+    # Timeline (issue 8): the page for anyone with a grant (scores and check-ins only with that scope); the PDF.
+    ("GET", "/patients/{patient_id}/timeline"): (Scope.PROFILE, R),
+    ("GET", "/patients/{patient_id}/visit-summary.pdf"): (Scope.CHECKINS, R),
     ("GET", "/api/v1/patients/{patient_id}/messages"): (Scope.CHECKINS, R),
     ("POST", "/api/v1/patients/{patient_id}/messages"): (Scope.CHECKINS, W),
     ("GET", "/patients/{patient_id}/messages"): (Scope.CHECKINS, R),

@@ -194,9 +194,11 @@ def test_clinical_prompts_become_alerts_for_the_clinic(app: FastAPI, world: Worl
     page = check_in_and_follow(client_for(app, world, OWN), world.patient_p_id, fvc_percent="45", choking_on_food="yes")
     assert "Contact your care team today" in page.text
     by_severity = {(a.severity, a.source) for a in rows(engine, Alert)}
-    assert by_severity == {("contact_team", "check_in"), ("prompt", "prompt")}
-    prompts = sorted(a.source_id.split(":")[1] for a in rows(engine, Alert, Alert.source == "prompt"))
-    assert prompts == ["gastrostomy_before_fvc_falls", "niv_assessment_fvc"]
+    assert by_severity == {("contact_team", "check_in"), ("prompt", "history_prompt")}
+    # The history prompts of issue 8 (actions.prompts; they replaced the check-in-only table): dysphagia prompts
+    # gastrostomy at any FVC, FVC < 50 % prompts NIV, and both are key decisions for a care-wishes conversation.
+    prompts = sorted(a.source_id.split(":")[1] for a in rows(engine, Alert, Alert.source == "history_prompt"))
+    assert prompts == ["care_wishes_discussion", "gastrostomy_dysphagia", "niv_fvc_below_50"]
     assert all(a.clinic_id == world.clinic_a_id for a in rows(engine, Alert))
 
 
@@ -238,7 +240,8 @@ def test_the_same_api_body_posted_twice_is_stored_once(app: FastAPI, world: Worl
     second = client.post(url, json=body)
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json() == second.json()
-    assert first.json()["tier"] == "contact_team" and len(first.json()["alert_ids"]) == 1
+    # The triage alert, and the guideline prompts orthopnoea raises: NIV, and care wishes (actions.prompts).
+    assert first.json()["tier"] == "contact_team" and len(first.json()["alert_ids"]) == 3
     assert len(rows(engine, CheckIn, CheckIn.client_id == body["client_id"])) == 1
     listed = client.get(url).json()
     assert listed[0]["id"] == first.json()["id"]

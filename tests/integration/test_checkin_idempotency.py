@@ -27,7 +27,10 @@ from alscare.storage.models import Alert, CheckIn, Clinic, Notification, Patient
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 PASSWORD = "violet kettle harbour lantern"
-EMERGENCY = {"blue_lips": True, "fvc_percent": 45}  # an emergency and one clinical prompt
+# An emergency and three guideline prompts from the whole history (actions.prompts): FVC < 50 % (NIV), no
+# ALSFRS-R yet (review overdue) and a key decision with no care-wishes talk recorded (care wishes).
+EMERGENCY = {"blue_lips": True, "fvc_percent": 45}
+ALERTS_RAISED = 4
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,8 @@ def test_a_retry_returns_the_stored_check_in_and_creates_nothing(engine: Engine)
     assert first.check_in.id == second.check_in.id
     assert second.triage == first.triage
     assert sorted(a.id for a in second.alerts) == sorted(a.id for a in first.alerts)
-    assert sorted(a.severity for a in first.alerts) == ["emergency", "prompt"]
-    assert (_count(engine, CheckIn), _count(engine, Alert)) == (1, 2)
+    assert sorted(a.severity for a in first.alerts) == ["emergency", "prompt", "prompt", "prompt"]
+    assert (_count(engine, CheckIn), _count(engine, Alert)) == (1, ALERTS_RAISED)
     assert _count(engine, Notification) == notifications
 
 
@@ -146,7 +149,7 @@ def test_concurrent_duplicates_store_one_row(engine: Engine, contenders: int) ->
     assert len(outcomes) == contenders
     assert len({check_in_id for check_in_id, _ in outcomes}) == 1
     assert sorted(created for _, created in outcomes) == [False] * (contenders - 1) + [True]
-    assert (_count(engine, CheckIn), _count(engine, Alert)) == (1, 2)
+    assert (_count(engine, CheckIn), _count(engine, Alert)) == (1, ALERTS_RAISED)
 
 
 def test_a_duplicate_that_slips_past_the_look_up_becomes_a_read(
@@ -174,7 +177,7 @@ def test_a_duplicate_that_slips_past_the_look_up_becomes_a_read(
         assert db.get(Patient, people.patient_id) is not None
     assert len(calls) == 2
     assert (outcome.created, outcome.check_in.id) == (False, stored.check_in.id)
-    assert (_count(engine, CheckIn), _count(engine, Alert)) == (1, 2)
+    assert (_count(engine, CheckIn), _count(engine, Alert)) == (1, ALERTS_RAISED)
 
 
 def test_an_alert_is_raised_once_per_source(engine: Engine) -> None:

@@ -107,18 +107,23 @@ def _link_base(base_url: str | None) -> dict[str, str]:
     return {} if base_url is None else {"base_url": base_url}
 
 
-def alerts_for_check_in(db: Session, *, check_in_id: int) -> list[Alert]:
-    """The alerts raised by one check-in: its triage alert and its prompts (the caller opened the record)."""
-    return list(
-        db.execute(
-            select(Alert)
-            .where(
-                ((Alert.source == "check_in") & (Alert.source_id == str(check_in_id)))
-                | ((Alert.source == "prompt") & Alert.source_id.startswith(f"{check_in_id}:"))
-            )
-            .order_by(Alert.id)
-        ).scalars()
+def alerts_for_check_in(
+    db: Session, *, check_in_id: int, patient_id: int | None = None, submitted_at: datetime | None = None
+) -> list[Alert]:
+    """The alerts raised by one check-in: its triage alert and its prompts (the caller opened the record).
+
+    Guideline prompts from the whole history (``source = "history_prompt"``, alscare.actions.prompts) belong
+    to no check-in by id; those raised by this one are the person's raised at the moment it was stored, in the
+    same transaction (``patient_id`` and ``submitted_at``). Older per-check-in prompts carry the check-in id.
+    """
+    condition = ((Alert.source == "check_in") & (Alert.source_id == str(check_in_id))) | (
+        (Alert.source == "prompt") & Alert.source_id.startswith(f"{check_in_id}:")
     )
+    if patient_id is not None and submitted_at is not None:
+        condition = condition | (
+            (Alert.source == "history_prompt") & (Alert.patient_id == patient_id) & (Alert.created_at == submitted_at)
+        )
+    return list(db.execute(select(Alert).where(condition).order_by(Alert.id)).scalars())
 
 
 # --- The clinic's side ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from alscare.access import Action, Scope
 from alscare.actions.errors import InvalidInput
+from alscare.actions.prompts import refresh_prompts
 from alscare.actions.records import open_record
 from alscare.clinical.alsfrs_r import AdministrationMode, Assessment
 from alscare.storage.models import AlsfrsAssessment, User
@@ -28,6 +29,7 @@ def record_alsfrs_assessment(
     now: datetime,
     source_ip: str | None = None,
     client_id: str | None = None,
+    base_url: str | None = None,
 ) -> AlsfrsAssessment:
     """Validate and store one assessment; nothing is stored if any answer is refused.
 
@@ -80,6 +82,8 @@ def record_alsfrs_assessment(
         if stored is None:
             raise
         return stored
+    # Guideline prompts from the whole history, this assessment included (actions.prompts).
+    refresh_prompts(db, patient_id=patient.id, now=now, base_url=base_url)
     return row
 
 

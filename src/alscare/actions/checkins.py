@@ -1,4 +1,4 @@
-"""Symptom check-ins: parse, triage, store exactly once, raise alerts (decision 0001).
+"""Symptom check-ins: parse, triage, store exactly once, raise alerts and guideline prompts (decision 0001).
 
 ``parse_check_in`` is pure: pages and the API call it first so triage can run before anything is saved.
 ``record_check_in`` is the one action that stores a check-in; a retried submit with the same ``client_id``
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from alscare.access import Action, Scope
 from alscare.actions.alerts import alerts_for_check_in, raise_alert
 from alscare.actions.errors import InvalidInput, NotFound, PermissionDenied
+from alscare.actions.prompts import refresh_prompts
 from alscare.actions.records import open_record
 from alscare.clinical import triage as triage_core
-from alscare.clinical.prompts import Measurements, Prompt, prompts_for
+from alscare.clinical.prompts import Measurements
 from alscare.clinical.triage import CHECK_IN_FIELDS, QUESTIONS_MAX_CHARS, Reason, Tier, TriageResult
 from alscare.storage.models import Alert, CheckIn, Patient, User
 
@@ -190,7 +191,6 @@ class CheckInOutcome:
     triage: TriageResult
     created: bool
     alerts: list[Alert]
-    prompts: tuple[Prompt, ...] = field(default=())
 
 
 def _stored(db: Session, patient_id: int, client_id: str) -> CheckIn | None:
@@ -199,8 +199,12 @@ def _stored(db: Session, patient_id: int, client_id: str) -> CheckIn | None:
     ).scalar_one_or_none()
 
 
+def _alerts_of(db: Session, row: CheckIn) -> list[Alert]:
+    return alerts_for_check_in(db, check_in_id=row.id, patient_id=row.patient_id, submitted_at=row.submitted_at)
+
+
 def _already(db: Session, row: CheckIn) -> CheckInOutcome:
-    return CheckInOutcome(row, triage_of(row), created=False, alerts=alerts_for_check_in(db, check_in_id=row.id))
+    return CheckInOutcome(row, triage_of(row), created=False, alerts=_alerts_of(db, row))
 
 
 def alert_summary(result: TriageResult) -> str:
@@ -247,7 +251,6 @@ def record_check_in(
     if earlier is not None:
         return _already(db, earlier)
     result = triage_core.triage(parsed.check_in)
-    prompts = prompts_for(parsed.check_in, parsed.measurements)
     row = CheckIn(
         patient_id=patient.id,
         client_id=client_id,
@@ -288,22 +291,11 @@ def record_check_in(
         )
         if alert is not None:
             alerts.append(alert)
-    for prompt in prompts:
-        alert = raise_alert(
-            db,
-            patient=patient,
-            source="prompt",
-            source_id=f"{row.id}:{prompt.id}",
-            severity="prompt",
-            summary=prompt.message,
-            now=now,
-            base_url=base_url,
-        )
-        if alert is not None:
-            alerts.append(alert)
+    # Guideline prompts from the whole history, this check-in included (each raised once until resolved).
+    alerts.extend(refresh_prompts(db, patient_id=patient.id, now=now, base_url=base_url))
     if parsed.question is not None and row.reporter != "clinician":  # the clinic does not message itself
         _pass_on_question(db, actor=actor, patient=patient, row=row, now=now, source_ip=source_ip, base_url=base_url)
-    return CheckInOutcome(row, result, created=True, alerts=alerts, prompts=prompts)
+    return CheckInOutcome(row, result, created=True, alerts=alerts)
 
 
 def _pass_on_question(
@@ -410,4 +402,4 @@ def check_in_result(
         .order_by(CheckIn.submitted_at.desc(), CheckIn.id.desc())
         .limit(1)
     ).scalar_one_or_none()
-    return CheckInView(patient, row, triage_of(row), previous, alerts_for_check_in(db, check_in_id=row.id))
+    return CheckInView(patient, row, triage_of(row), previous, _alerts_of(db, row))

@@ -253,17 +253,40 @@ def _accepts(fn: Callable[..., object], name: str) -> bool:
     return name in inspect.signature(fn).parameters
 
 
+# Tasks that need not run every cycle: the least time between two runs in one process. Guideline prompts are
+# refreshed once a day per person (``alscare.actions.prompts``) in batches, so a run every few minutes keeps up
+# with a large clinic without a query every 2 s.
+THROTTLED: Final[dict[str, timedelta]] = {"refresh_due_prompts": timedelta(minutes=5)}
+_last_run: dict[str, datetime] = {}
+_last_run_lock = threading.Lock()
+
+
+def _due_now(name: str, now: datetime) -> bool:
+    """Whether a throttled task may run at ``now`` in this process (always, for tasks that are not throttled)."""
+    every = THROTTLED.get(name)
+    if every is None:
+        return True
+    with _last_run_lock:
+        last = _last_run.get(name)
+        if last is not None and last <= now < last + every:
+            return False
+        _last_run[name] = now
+        return True
+
+
 def run_periodic(sessions: sessionmaker[Session], *, settings: Settings, now: datetime) -> None:
-    """Escalate unacknowledged alerts and queue due check-in reminders, each in its own transaction, if those
-    actions exist. A failure is logged (its type only: no patient data in logs) and does not stop delivery."""
+    """Escalate unacknowledged alerts, queue due check-in reminders and (throttled) refresh guideline prompts,
+    each in its own transaction, if those actions exist. A failure is logged (its type only: no patient data in
+    logs) and does not stop delivery."""
     minutes = int(getattr(settings, "alert_escalate_minutes", DEFAULT_ESCALATE_MINUTES))
     tasks: list[tuple[str, str, dict[str, Any]]] = [
         ("alscare.actions.alerts", "escalate_unacknowledged", {"after": timedelta(minutes=minutes)}),
         ("alscare.actions.schedules", "send_due_reminders", {}),
+        ("alscare.actions.prompts", "refresh_due_prompts", {}),
     ]
     for module, name, kwargs in tasks:
         fn = _optional_action(module, name)
-        if fn is None:
+        if fn is None or not _due_now(name, now):
             continue
         if _accepts(fn, "base_url"):
             kwargs = {**kwargs, "base_url": settings.base_url}

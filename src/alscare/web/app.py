@@ -75,6 +75,7 @@ def create_app(
         records,
         rehabilitation,
         schedules,
+        timeline,
         webhooks,
     )
     from alscare.web.pages import care_wishes as care_wishes_pages
@@ -97,6 +98,7 @@ def create_app(
     app.include_router(criteria_router)
     app.include_router(rehabilitation.router)
     app.include_router(aids.router)
+    app.include_router(timeline.router)
     app.include_router(v1.router)
     app.include_router(medicines_pages.router)
     app.include_router(medicines_api.router)

@@ -320,6 +320,7 @@ def add_alsfrs(request: Request, patient_id: PatientId, body: AlsfrsIn, user: Ap
         now=request.app.state.ctx.clock(),
         source_ip=client_ip(request),
         client_id=body.client_id,
+        base_url=request.app.state.ctx.settings.base_url,
     )
     db.commit()
     row = assessment_row(r)
@@ -740,8 +741,11 @@ class AlertOut(BaseModel):
     patient_name: str
     severity: Literal["emergency", "contact_team", "prompt"]
     summary: str
-    source: str = Field(description="check_in or prompt")
-    source_id: str = Field(description="The check-in id (check_in), or '<check-in id>:<prompt id>' (prompt).")
+    source: str = Field(description="check_in, history_prompt, or prompt (older per-check-in prompts)")
+    source_id: str = Field(
+        description="The check-in id (check_in); '<person id>:<prompt id>:<n>' (history_prompt, the n-th time "
+        "that prompt was raised for the person); '<check-in id>:<prompt id>' (prompt)."
+    )
     status: Literal["open", "acknowledged", "resolved"]
     created_at: datetime
     age_seconds: int

@@ -708,6 +708,7 @@ async def clinic_submit(request: Request, patient_id: int, user: PageUser, db: D
                 now=_now(request),
                 source_ip=client_ip(request),
                 client_id=values["client_id"],
+                base_url=request.app.state.ctx.settings.base_url,
             )
         except InvalidInput as e:
             db.rollback()

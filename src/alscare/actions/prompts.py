@@ -1,0 +1,219 @@
+"""Guideline prompts from the stored record: build the history, run the pure rules, raise each prompt once.
+
+``refresh_prompts`` is called after every check-in and every ALSFRS-R assessment (measurements arrive with
+check-ins), and by the worker once a day per person (``refresh_due_prompts``), because some prompts fire with
+the passage of time alone (a review overdue). The rules are ``alscare.clinical.history_prompts``, the same
+function ``alscare prompts`` runs.
+
+Raised once
+    Each prompt becomes an alert of severity ``prompt`` with ``source = "history_prompt"`` and
+    ``source_id = "<patient id>:<prompt id>:<n>"``. While an alert for the same (person, prompt id) is open or
+    acknowledged nothing new is raised; once it is resolved, the next refresh in which the rule still fires
+    raises it again with the next ``n``. Two refreshes racing compute the same ``n``; the unique
+    ``(source, source_id)`` keeps one (``raise_alert``).
+
+Where the stored record comes from
+    assessments → ``assessments`` (date, total); the latest assessment also says whether the person has a
+    gastrostomy (item 5b answered; Cedarbaum 1999) and uses NIV (item 12 "respiratory insufficiency" below 4
+    means BiPAP or ventilation; Cedarbaum 1999, as King's 4B reads it). Check-ins → ``measurements`` (weight,
+    FVC, SNIP; dated by the day they were submitted, UTC) and ``symptoms`` (their yes/no answers); the usual
+    weight is the latest one reported with a check-in. ``diagnosis`` is the profile's diagnosis date.
+
+Integration seams (for the lead, named here on purpose)
+    ``care_wishes_discussed_on`` reads when care wishes were last discussed: point it at
+    ``alscare.actions.care_wishes.discussed_on(db, *, patient_id) -> date | None``. ``EXTRA_PROMPT_SOURCES``
+    is a tuple of callables ``(db, patient_id, today) -> list[clinical.prompts.Prompt]`` whose prompts are
+    raised the same way: add ``alscare.actions.medicines.medicine_prompts``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Final
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from alscare.actions.alerts import clinic_receiving_alerts, raise_alert
+from alscare.clinical.alsfrs_r import GASTROSTOMY_ITEM, SCORE_MAX
+from alscare.clinical.history_prompts import (
+    SYMPTOM_FIELDS,
+    AssessmentEntry,
+    History,
+    MeasurementEntry,
+    SymptomEntry,
+    history_prompts,
+)
+from alscare.clinical.prompts import Prompt
+from alscare.storage.models import Alert, AlsfrsAssessment, CheckIn, Patient
+from alscare.storage.models.history_prompts import PromptRefresh
+
+ALERT_SOURCE: Final = "history_prompt"
+# ALSFRS-R item 12 (respiratory insufficiency): 4 = none; 3 and below = BiPAP or ventilation (Cedarbaum 1999).
+NIV_ITEM: Final = "12"
+# The worker refreshes each person at most once a day, this many people per run.
+REFRESH_EVERY: Final = timedelta(days=1)
+REFRESH_BATCH: Final = 200
+
+PromptSource = Callable[[Session, int, date], list[Prompt]]
+
+
+# --- Seams for the lead -----------------------------------------------------------------------------------
+
+
+def care_wishes_discussed_on(db: Session, *, patient_id: int) -> date | None:
+    """When care wishes were last discussed. SEAM: the lead points this at
+    ``alscare.actions.care_wishes.discussed_on(db, patient_id=patient_id)``; until then nothing is recorded."""
+    return None
+
+
+# SEAM: the lead adds ``alscare.actions.medicines.medicine_prompts`` here.
+EXTRA_PROMPT_SOURCES: tuple[PromptSource, ...] = ()
+
+
+# --- The history, from the stored record -------------------------------------------------------------------
+
+
+def _decimal(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(repr(value))
+
+
+def history_of(db: Session, *, patient: Patient, today: date) -> History:
+    """The person's whole history as the prompt rules read it (three queries, whatever its length)."""
+    assessments = db.execute(
+        select(AlsfrsAssessment.assessed_on, AlsfrsAssessment.total, AlsfrsAssessment.answers)
+        .where(AlsfrsAssessment.patient_id == patient.id, AlsfrsAssessment.assessed_on <= today)
+        .order_by(AlsfrsAssessment.assessed_on, AlsfrsAssessment.id)
+    ).all()
+    check_ins = db.execute(
+        select(CheckIn.submitted_at, CheckIn.answers, CheckIn.weight_kg, CheckIn.fvc_percent, CheckIn.snip_cmh2o)
+        .where(CheckIn.patient_id == patient.id)
+        .order_by(CheckIn.submitted_at, CheckIn.id)
+    ).all()
+    latest_answers = assessments[-1].answers if assessments else {}
+    measurements: list[MeasurementEntry] = []
+    symptoms: list[SymptomEntry] = []
+    usual: float | None = None
+    for row in check_ins:
+        on = row.submitted_at.date()
+        if on > today:
+            continue
+        answers = row.answers or {}
+        if isinstance(answers.get("usual_weight_kg"), int | float):
+            usual = float(answers["usual_weight_kg"])
+        if row.weight_kg is not None or row.fvc_percent is not None or row.snip_cmh2o is not None:
+            measurements.append(
+                MeasurementEntry(
+                    on,
+                    fvc_percent=_decimal(row.fvc_percent),
+                    snip_cmh2o=_decimal(row.snip_cmh2o),
+                    weight_kg=_decimal(row.weight_kg),
+                )
+            )
+        said = {name: answers[name] for name in SYMPTOM_FIELDS if isinstance(answers.get(name), bool)}
+        if said:
+            symptoms.append(SymptomEntry(on, said))
+    return History(
+        today=today,
+        diagnosis=patient.diagnosis_date if patient.diagnosis_date and patient.diagnosis_date <= today else None,
+        usual_weight_kg=_decimal(usual),
+        gastrostomy=GASTROSTOMY_ITEM in latest_answers,
+        niv=int(latest_answers.get(NIV_ITEM, SCORE_MAX)) < SCORE_MAX,
+        care_wishes_discussed_on=care_wishes_discussed_on(db, patient_id=patient.id),
+        assessments=tuple(AssessmentEntry(a.assessed_on, a.total) for a in assessments),
+        measurements=tuple(measurements),
+        symptoms=tuple(symptoms),
+    )
+
+
+def current_prompts(db: Session, *, patient: Patient, today: date) -> tuple[Prompt, ...]:
+    """Every prompt that applies today: the history table's, then the extra sources'."""
+    found = list(history_prompts(history_of(db, patient=patient, today=today)))
+    for source in EXTRA_PROMPT_SOURCES:
+        found.extend(source(db, patient.id, today))
+    return tuple(found)
+
+
+# --- Raising -------------------------------------------------------------------------------------------------
+
+
+def _prompt_id(source_id: str) -> str:
+    parts = source_id.split(":")
+    return parts[1] if len(parts) == 3 else ""
+
+
+def _mark_checked(db: Session, *, patient_id: int, now: datetime) -> None:
+    row = db.get(PromptRefresh, patient_id)
+    if row is not None:
+        row.checked_at = now
+        return
+    try:
+        with db.begin_nested():
+            db.add(PromptRefresh(patient_id=patient_id, checked_at=now))
+    except IntegrityError:  # another refresh of the same person got there first: its time stands
+        pass
+
+
+def refresh_prompts(db: Session, *, patient_id: int, now: datetime, base_url: str | None = None) -> list[Alert]:
+    """Work out the person's prompts and raise each new one as a ``prompt`` alert; return those raised now.
+
+    Nothing is raised when no clinic may receive the person's alerts (no clinic, or check-ins not shared with
+    it). The caller holds the transaction and has already opened the record (or is the worker).
+    """
+    patient = db.get(Patient, patient_id)
+    if patient is None:
+        return []
+    _mark_checked(db, patient_id=patient.id, now=now)
+    if clinic_receiving_alerts(db, patient=patient) is None:
+        return []
+    earlier = db.execute(
+        select(Alert.source_id, Alert.status).where(Alert.patient_id == patient.id, Alert.source == ALERT_SOURCE)
+    ).all()
+    still_open = {_prompt_id(s) for s, status in earlier if status != "resolved"}
+    raised_before: dict[str, int] = {}
+    for source_id, _status in earlier:
+        key = _prompt_id(source_id)
+        raised_before[key] = raised_before.get(key, 0) + 1
+    raised: list[Alert] = []
+    for prompt in current_prompts(db, patient=patient, today=now.date()):
+        if prompt.id in still_open:
+            continue
+        alert = raise_alert(
+            db,
+            patient=patient,
+            source=ALERT_SOURCE,
+            source_id=f"{patient.id}:{prompt.id}:{raised_before.get(prompt.id, 0) + 1}",
+            severity="prompt",
+            summary=prompt.message,
+            now=now,
+            base_url=base_url,
+        )
+        still_open.add(prompt.id)
+        if alert is not None and alert.created_at == now:
+            raised.append(alert)
+    return raised
+
+
+def refresh_due_prompts(db: Session, *, now: datetime, base_url: str | None = None, batch: int = REFRESH_BATCH) -> int:
+    """The worker's task: refresh people with a clinic who were not refreshed in the last day, ``batch`` at a
+    time (the rest wait for the next run). Returns how many people were refreshed."""
+    due = (
+        db.execute(
+            select(Patient.id)
+            .outerjoin(PromptRefresh, PromptRefresh.patient_id == Patient.id)
+            .where(
+                Patient.clinic_id.is_not(None),
+                or_(PromptRefresh.checked_at.is_(None), and_(PromptRefresh.checked_at <= now - REFRESH_EVERY)),
+            )
+            .order_by(Patient.id)
+            .limit(batch)
+        )
+        .scalars()
+        .all()
+    )
+    for patient_id in due:
+        refresh_prompts(db, patient_id=patient_id, now=now, base_url=base_url)
+    return len(due)
