@@ -95,3 +95,41 @@ def access_log(db: Session, *, patient_id: int, limit: int = 200) -> list[Access
         )
         for e, u in rows
     ]
+
+
+def record_list_view(
+    db: Session,
+    *,
+    now: datetime,
+    actor_user_id: int,
+    resource: str,
+    patient_ids: list[int],
+    source_ip: str | None = None,
+) -> AuditEvent:
+    """One audit event for one clinic-wide page view, naming every person it showed.
+
+    The event's ``detail`` holds how many people were shown and a SHA-256 over their ids (so the hash chain
+    covers the list); ``audit_event_patients`` holds one row per person, inserted in one statement. One
+    lock and one event per page view, however many people are on it.
+    """
+    import hashlib
+
+    from sqlalchemy import insert
+
+    from alscare.storage.models.clinic_dashboard import AuditEventPatient
+
+    ids = sorted(set(patient_ids))
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()
+    event = record_event(
+        db,
+        now=now,
+        actor_user_id=actor_user_id,
+        patient_id=None,
+        action="read",
+        resource=resource,
+        detail=f"people={len(ids)} sha256={digest}",
+        source_ip=source_ip,
+    )
+    if ids:
+        db.execute(insert(AuditEventPatient), [{"audit_event_id": event.id, "patient_id": i} for i in ids])
+    return event

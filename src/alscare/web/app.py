@@ -58,6 +58,7 @@ def create_app(
 
     from alscare.web.api import v1
     from alscare.web.pages import account, alerts, alsfrs, auth, checkins, messages, records, schedules, webhooks
+    from alscare.web.pages import clinic as clinic_pages
 
     app.include_router(auth.router)
     app.include_router(account.router)
@@ -68,6 +69,7 @@ def create_app(
     app.include_router(schedules.router)
     app.include_router(messages.router)
     app.include_router(webhooks.router)
+    app.include_router(clinic_pages.router)
     app.include_router(v1.router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")

@@ -13,10 +13,11 @@ row here per person shown, inserted in a single statement.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Final
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from alscare.storage.models import Base, UTCDateTime
 
@@ -59,3 +60,50 @@ class AuditEventPatient(Base):
 
     audit_event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
     patient_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+# --- Keeping summaries fresh -------------------------------------------------------------------------------
+# Session listeners, registered wherever the models are imported (app, CLI, worker, tests): people whose
+# assessments, check-ins or schedules were written are noted at each flush, and their summary rows are
+# recomputed in the same transaction just before it commits (``alscare.actions.clinic_summary``).
+
+_PENDING_KEY: Final = "clinic_summary_pending"
+
+
+def _watched() -> tuple[type[Base], ...]:
+    from alscare.storage.models import AlsfrsAssessment, CheckIn, CheckInSchedule
+
+    return (AlsfrsAssessment, CheckIn, CheckInSchedule)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_people(session: Session, _context: object) -> None:
+    from alscare.storage.models import Patient
+
+    watched = _watched()
+    pending: set[int] = session.info.setdefault(_PENDING_KEY, set())
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, watched):
+            pending.add(obj.patient_id)  # type: ignore[attr-defined]
+        elif isinstance(obj, Patient) and obj.id is not None:
+            pending.add(obj.id)
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_before_commit(session: Session) -> None:
+    if session.new or session.dirty:
+        session.flush()
+    pending: set[int] | None = session.info.get(_PENDING_KEY)
+    if not pending:
+        return
+    session.info[_PENDING_KEY] = set()
+    from alscare.actions.clinic_summary import refresh_summaries
+
+    # ``refreshed_at`` only says when the row was computed; every figure depends on the data alone.
+    refresh_summaries(session, patient_ids=sorted(pending), now=datetime.now(UTC))
+    session.flush()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)

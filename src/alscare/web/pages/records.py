@@ -24,6 +24,9 @@ SCOPE_OPTIONS = [(s.value, SCOPE_LABELS[s]) for s in GRANTABLE_SCOPES]
 
 @router.get("/home")
 def home(request: Request, user: PageUser, db: Db) -> Response:
+    if user.role == "clinician" and user.clinic_id is not None:
+        # Clinic staff's home is the dashboard (paged, one query), not a card per person.
+        return RedirectResponse("/clinic", status_code=303)
     patients = visible_patients(db, user=user)
     staff: list[User] = []
     if user.role == "admin" and user.clinic_id is not None:
