@@ -90,7 +90,7 @@ def _chunked(rows: Sequence[dict[str, Any]], size: int = 5000) -> Iterable[Seque
 
 def _bulk(db: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
     for chunk in _chunked(rows):
-        db.execute(insert(model), list(chunk))
+        db.execute(insert(model.__table__), list(chunk))
 
 
 def _fix_sequences(db: Session, tables: Iterable[str]) -> None:

@@ -113,8 +113,9 @@ def record_list_view(
     lock and one event per page view, however many people are on it.
     """
     import hashlib
+    from typing import cast
 
-    from sqlalchemy import insert
+    from sqlalchemy import Table, insert
 
     from alscare.storage.models.clinic_dashboard import AuditEventPatient
 
@@ -131,5 +132,8 @@ def record_list_view(
         source_ip=source_ip,
     )
     if ids:
-        db.execute(insert(AuditEventPatient), [{"audit_event_id": event.id, "patient_id": i} for i in ids])
+        db.execute(
+            insert(cast(Table, AuditEventPatient.__table__)),
+            [{"audit_event_id": event.id, "patient_id": i} for i in ids],
+        )
     return event

@@ -27,9 +27,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from alscare.actions.schedules import DEFAULT_INTERVAL_DAYS, Kind
@@ -162,6 +162,6 @@ def refresh_summaries(db: Session, *, patient_ids: Iterable[int] | None, now: da
         db.execute(delete(PatientSummary).where(PatientSummary.patient_id.in_(chunk)))
         if rows:
             columns = [c.name for c in PatientSummary.__table__.columns]
-            db.execute(insert(PatientSummary), [{c: r.get(c) for c in columns} for r in rows])
+            db.execute(insert(cast(Table, PatientSummary.__table__)), [{c: r.get(c) for c in columns} for r in rows])
         written += len(rows)
     return written

@@ -10,8 +10,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from alscare.actions import alerts as alert_actions
+from alscare.actions.clinician_view import TIER_WORDS, clinician_view
 from alscare.actions.errors import InvalidInput, NotFound
-from alscare.storage.models import User
+from alscare.storage.models import CheckIn, Patient, User
 from alscare.web.deps import Db, PageUser, client_ip
 from alscare.web.pages.forms import read_form, text
 from alscare.web.render import render
@@ -21,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 SEVERITY_LABELS: Final = {
     "emergency": "Emergency",
     "contact_team": "Contact today",
-    "prompt": "Clinical prompt",
+    "prompt": "Guideline prompt",
 }
 STATUS_LABELS: Final = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved"}
 
@@ -83,9 +84,17 @@ def _detail_page(
     view = alert_actions.alert_detail(
         db, actor=user, alert_id=alert_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
     )
-    db.commit()
     alert = view.alert
     check_in_id = alert.source_id.split(":", 1)[0] if alert.source in ("check_in", "prompt") else None
+    if check_in_id is not None and not check_in_id.isdigit():
+        check_in_id = None
+    check_in = db.get(CheckIn, int(check_in_id)) if check_in_id else None
+    if check_in is not None and check_in.patient_id != view.patient_id:
+        check_in = None
+    patient = db.get(Patient, view.patient_id)
+    assert patient is not None  # alert_detail opened (and audited) this record for check-ins
+    clinical = clinician_view(db, patient=patient, check_in=check_in, now=request.app.state.ctx.clock())
+    db.commit()
     return render(
         request,
         "alert_detail.html",
@@ -95,6 +104,8 @@ def _detail_page(
         active="alerts",
         view=view,
         check_in_id=check_in_id,
+        clinical=clinical,
+        tier_words=TIER_WORDS,
         severity_labels=SEVERITY_LABELS,
         status_labels=STATUS_LABELS,
         format_age=format_age,
