@@ -57,7 +57,18 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
 
     from alscare.web.api import v1
-    from alscare.web.pages import account, alerts, alsfrs, auth, checkins, messages, records, schedules, webhooks
+    from alscare.web.pages import (
+        account,
+        alerts,
+        alsfrs,
+        auth,
+        checkins,
+        contact_details,
+        messages,
+        records,
+        schedules,
+        webhooks,
+    )
     from alscare.web.pages import clinic as clinic_pages
 
     app.include_router(auth.router)
@@ -70,6 +81,7 @@ def create_app(
     app.include_router(messages.router)
     app.include_router(webhooks.router)
     app.include_router(clinic_pages.router)
+    app.include_router(contact_details.router)
     app.include_router(v1.router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
