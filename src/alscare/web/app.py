@@ -95,7 +95,13 @@ def create_app(
 
     @app.exception_handler(SignInRequired)
     async def _to_signin(request: Request, _exc: SignInRequired) -> Response:
-        return RedirectResponse("/signin", status_code=303)
+        # An alert opened from its email comes back to that alert after sign-in and the two-step code.
+        from alscare.web.next_path import RETURN_AFTER_SIGN_IN, safe_next, with_next
+
+        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        returns = request.method == "GET" and request.url.path.startswith(RETURN_AFTER_SIGN_IN)
+        next_path = safe_next(wanted) if returns else None
+        return RedirectResponse(with_next("/signin", next_path), status_code=303)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> Response:

@@ -9,6 +9,7 @@ from alscare.access import GRANTABLE_SCOPES, SCOPE_LABELS
 from alscare.actions import accounts
 from alscare.actions.errors import InvalidInput, NotFound
 from alscare.web.deps import Db, client_ip, end_session, optional_user, pending_user, start_session
+from alscare.web.next_path import safe_next, with_next
 from alscare.web.pages.forms import choices, optional_date, optional_number, read_form, text
 from alscare.web.render import render
 
@@ -39,9 +40,10 @@ def start(request: Request, db: Db) -> Response:
 
 @router.get("/signin")
 def signin_form(request: Request, db: Db) -> Response:
+    next_path = safe_next(request.query_params.get("next"))
     if optional_user(request, db):
-        return _redirect("/home")
-    return render(request, "signin.html", title="Sign in", email="")
+        return _redirect(next_path or "/home")
+    return render(request, "signin.html", title="Sign in", email="", next_path=next_path)
 
 
 @router.post("/signin")
@@ -50,6 +52,7 @@ async def signin(request: Request, db: Db) -> Response:
     email = text(form, "email", max_length=254).lower()
     password = form.get("password")
     password = password if isinstance(password, str) else ""
+    next_path = safe_next(form.get("next"))
     ctx = request.app.state.ctx
     now = ctx.clock()
     keys = [f"account:{email}", f"ip:{client_ip(request)}"]
@@ -63,6 +66,7 @@ async def signin(request: Request, db: Db) -> Response:
             email=email,
             status_code=429,
             errors={"email": f"Too many attempts. Wait {minutes} minute(s), then try again."},
+            next_path=next_path,
         )
     errors: dict[str, str] = {}
     if not email:
@@ -70,37 +74,41 @@ async def signin(request: Request, db: Db) -> Response:
     if not password:
         errors["password"] = "Enter your password."
     if errors:
-        return render(request, "signin.html", title="Sign in", email=email, errors=errors)
+        return render(request, "signin.html", title="Sign in", email=email, errors=errors, next_path=next_path)
     result = accounts.authenticate(db, email=email, password=password)
     if result is None:
         for k in keys:
             ctx.throttle.fail(k, now)
-        return render(request, "signin.html", title="Sign in", email=email, errors={"email": SIGN_IN_FAILED})
+        return render(
+            request, "signin.html", title="Sign in", email=email, errors={"email": SIGN_IN_FAILED}, next_path=next_path
+        )
     for k in keys:
         ctx.throttle.succeed(k)
     if result.needs_second_factor:
         start_session(db, request, user_id=None, pending_user_id=result.user.id)
         db.commit()
-        return _redirect("/signin/code")
+        return _redirect(with_next("/signin/code", next_path))
     if result.must_enrol_second_factor:
         start_session(db, request, user_id=None, pending_user_id=result.user.id)
         db.commit()
         return _redirect("/account/two-factor")
     start_session(db, request, user_id=result.user.id, pending_user_id=None)
     db.commit()
-    return _redirect("/home")
+    return _redirect(next_path or "/home")
 
 
 @router.get("/signin/code")
 def code_form(request: Request, db: Db) -> Response:
     if pending_user(request, db) is None:
         return _redirect("/signin")
-    return render(request, "signin_code.html", title="Enter your sign-in code")
+    next_path = safe_next(request.query_params.get("next"))
+    return render(request, "signin_code.html", title="Enter your sign-in code", next_path=next_path)
 
 
 @router.post("/signin/code")
 async def code(request: Request, db: Db) -> Response:
     form = await read_form(request)
+    next_path = safe_next(form.get("next"))
     user = pending_user(request, db)
     if user is None:
         return _redirect("/signin")
@@ -114,6 +122,7 @@ async def code(request: Request, db: Db) -> Response:
             title="Enter your sign-in code",
             status_code=429,
             errors={"code": "Too many attempts. Wait a few minutes, then try again."},
+            next_path=next_path,
         )
     if not accounts.check_second_factor(db, user=user, code=text(form, "code", max_length=20), now=now):
         ctx.throttle.fail(key, now)
@@ -122,11 +131,12 @@ async def code(request: Request, db: Db) -> Response:
             "signin_code.html",
             title="Enter your sign-in code",
             errors={"code": "That code is not right. Enter the newest 6-digit code from your app."},
+            next_path=next_path,
         )
     ctx.throttle.succeed(key)
     start_session(db, request, user_id=user.id, pending_user_id=None)
     db.commit()
-    return _redirect("/home")
+    return _redirect(next_path or "/home")
 
 
 @router.post("/signout")
