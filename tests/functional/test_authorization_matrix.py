@@ -97,6 +97,11 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("GET", "/patients/{patient_id}/check-ins/{check_in_id}"): (Scope.CHECKINS, R),
     ("GET", "/api/v1/patients/{patient_id}/check-ins"): (Scope.CHECKINS, R),
     ("POST", "/api/v1/patients/{patient_id}/check-ins"): (Scope.CHECKINS, W),
+    # The outlook (ENCALS): read under the prognosis scope (the person and their proxy see the figures only
+    # once the person has turned the page on); turning it on or off is the person's own choice.
+    ("GET", "/patients/{patient_id}/prognosis"): (Scope.PROGNOSIS, R),
+    ("GET", "/api/v1/patients/{patient_id}/prognosis"): (Scope.PROGNOSIS, R),
+    ("POST", "/patients/{patient_id}/prognosis/choice"): (Scope.SHARING, W),
 }
 
 EVERYTHING = frozenset((scope, action) for scope in Scope for action in Action)
@@ -166,6 +171,7 @@ PAGE_FORMS: dict[tuple[str, str], Callable[[World], dict[str, str]]] = {
         **{f"item_{i}": "3" for i in ("1", "2", "3", "4", "5a", "6", "7", "8", "9", "10", "11", "12")},
     },
     ("POST", "/patients/{patient_id}/schedule"): lambda w: {"interval_days_alsfrs_r": "14"},
+    ("POST", "/patients/{patient_id}/prognosis/choice"): lambda w: {"choice": "on"},
     ("POST", "/patients/{patient_id}/check-in"): lambda w: {
         "client_id": "5d1c9a7e-2f3b-4c8d-9e0f-1a2b3c4d5e6f",
         "cramps": "yes",
@@ -342,7 +348,7 @@ def test_patient_list_holds_exactly_the_shared_records(app: FastAPI, world: Worl
     client = _client(app, world, actor)
     listed = {p["id"] for p in client.get("/api/v1/patients").json()}
     assert listed == ({world.patient_p_id} if sees_p else set())
-    home = client.get("/home")
+    home = client.get("/home", follow_redirects=True)  # a clinician's home is the clinic dashboard
     assert home.status_code == 200
     assert ("PPLEAKMARKER" in home.text) is sees_p
 

@@ -171,3 +171,9 @@ def test_only_clinicians_have_a_dashboard(app: FastAPI, engine: Engine) -> None:
     r = signed_in_client(app, None).get("/clinic")
     assert r.status_code == 303
     assert signed_in_client(app, clinic.clinician_id).get("/clinic").status_code == 200
+
+
+def test_summary_rows_read_every_column_of_the_table() -> None:
+    from alscare.actions.clinic_dashboard import _SUMMARY_COLUMNS, SummaryRow
+
+    assert list(SummaryRow._fields) == [c.name for c in _SUMMARY_COLUMNS]

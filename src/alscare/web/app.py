@@ -56,6 +56,7 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
 
+    from alscare.web.api import prognosis as prognosis_api
     from alscare.web.api import v1
     from alscare.web.pages import (
         account,
@@ -70,6 +71,7 @@ def create_app(
         webhooks,
     )
     from alscare.web.pages import clinic as clinic_pages
+    from alscare.web.pages import prognosis as prognosis_pages
 
     app.include_router(auth.router)
     app.include_router(account.router)
@@ -82,6 +84,8 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(clinic_pages.router)
     app.include_router(contact_details.router)
+    app.include_router(prognosis_pages.router)
+    app.include_router(prognosis_api.router)
     app.include_router(v1.router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
