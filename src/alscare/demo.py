@@ -42,6 +42,7 @@ from alscare.actions.accounts import (
     sign_up_patient,
 )
 from alscare.actions.assessments import record_alsfrs_assessment
+from alscare.demo_clinic import seed_clinic_history
 from alscare.security.passwords import hash_password
 from alscare.security.totp import current_code
 from alscare.storage.models import Clinic, Patient, User
@@ -469,6 +470,7 @@ def seed_demo(db: Session, *, now: datetime, default_emergency_number: str) -> l
         for at, _, action in sorted(_plan(seeder, now=now, rng=random.Random(SEED)), key=lambda e: e[:2]):
             action(at)
         db.flush()
+        seed_clinic_history(db, now=now, clinician_email=_NEUROLOGIST.email)
     return demo_logins(db)
 
 

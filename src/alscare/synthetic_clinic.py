@@ -141,6 +141,8 @@ def build_synthetic_clinic(
         clinician_id = clinician.id
     pid0, gid0, aid0 = _next_id(db, Patient), _next_id(db, ConsentGrant), _next_id(db, AlsfrsAssessment)
     cid0, alid0, mid0 = _next_id(db, CheckIn), _next_id(db, Alert), _next_id(db, Message)
+    uid0 = _next_id(db, User)
+    family: list[dict[str, Any]] = []
     patients: list[dict[str, Any]] = []
     grants: list[dict[str, Any]] = []
     assessments: list[dict[str, Any]] = []
@@ -177,7 +179,7 @@ def build_synthetic_clinic(
         )
         grants.append(
             {
-                "id": gid0 + n,
+                "id": gid0 + len(grants),
                 "patient_id": pid,
                 "grantee_user_id": None,
                 "grantee_clinic_id": clinic_id,
@@ -259,17 +261,49 @@ def build_synthetic_clinic(
             alerts.append(_alert(alid0 + len(alerts), pid, clinic_id, "prompt", f"{last['id']}:{kind}", "prompt",
                                  last["submitted_at"], "open", clinician_id))  # fmt: skip
         if rng.random() < 0.3:
+            # A family member (with check-ins shared and a phone number) writes to the clinic.
+            uid = uid0 + len(family)
+            family.append(
+                {
+                    "id": uid,
+                    "email": f"family.{pid}.{seed}@synthetic.alscare.example",
+                    "display_name": f"{rng.choice(_FIRST)} (family of {name.split(' ')[0]})",
+                    "role": "caregiver",
+                    "password_hash": password_hash,
+                    "clinic_id": None,
+                    "totp_secret": None,
+                    "totp_enabled": False,
+                    "totp_last_step": None,
+                    "is_active": True,
+                    "created_at": start,
+                    "phone": f"07700 900{rng.randint(0, 999):03d}",
+                }
+            )
+            grants.append(
+                {
+                    "id": gid0 + len(grants),
+                    "patient_id": pid,
+                    "grantee_user_id": uid,
+                    "grantee_clinic_id": None,
+                    "scope": "checkins",
+                    "granted_by_id": clinician_id,
+                    "granted_at": start,
+                    "revoked_at": None,
+                    "revoked_by_id": None,
+                }
+            )
             asked = end - timedelta(hours=rng.randint(2, 200))
-            messages.append(_message(mid0 + len(messages), pid, clinician_id, False, asked))
+            messages.append(_message(mid0 + len(messages), pid, uid, False, asked))
             if rng.random() < 0.5:
                 messages.append(_message(mid0 + len(messages), pid, clinician_id, True, asked + timedelta(hours=3)))
+    _bulk(db, User, family)
     _bulk(db, Patient, patients)
     _bulk(db, ConsentGrant, grants)
     _bulk(db, AlsfrsAssessment, assessments)
     _bulk(db, CheckIn, check_ins)
     _bulk(db, Alert, alerts)
     _bulk(db, Message, messages)
-    _fix_sequences(db, ("patients", "consent_grants", "alsfrs_assessments", "check_ins", "alerts", "messages"))
+    _fix_sequences(db, ("users", "patients", "consent_grants", "alsfrs_assessments", "check_ins", "alerts", "messages"))
     ids = [p["id"] for p in patients]
     refresh_summaries(db, patient_ids=ids, now=now)
     return SyntheticClinic(clinic_id=clinic_id, clinician_id=clinician_id, patient_ids=ids)
