@@ -44,6 +44,7 @@ from alscare.actions.accounts import (
 )
 from alscare.actions.assessments import record_alsfrs_assessment
 from alscare.demo_care_wishes import plan_care_wishes
+from alscare.demo_clinic import seed_clinic_history
 from alscare.demo_diagnosis import seed_demo_diagnosis
 from alscare.demo_medicines import seed_demo_medicines
 from alscare.security.passwords import hash_password
@@ -476,6 +477,8 @@ def seed_demo(db: Session, *, now: datetime, default_emergency_number: str) -> l
             action(at)
         seed_demo_diagnosis(db, now=now)  # issue 10: each person's tests before diagnosis
         seed_demo_medicines(db, now=now)
+        db.flush()
+        seed_clinic_history(db, now=now, clinician_email=_NEUROLOGIST.email)
     return demo_logins(db)
 
 

@@ -147,7 +147,9 @@ def test_admin_invites_clinician_who_must_enrol_two_step_sign_in(
             follow_redirects=False,
         )
         assert r.status_code == 303 and r.headers["location"].startswith("/account")
-        assert doctor.get("/home", follow_redirects=False).status_code == 200
+        # A clinician's home is the clinic dashboard.
+        assert doctor.get("/home", follow_redirects=False).headers["location"] == "/clinic"
+        assert doctor.get("/clinic", follow_redirects=False).status_code == 200
         (user,) = rows(engine, User, User.email == "dr.okafor@northgate.example")
         assert (user.role, user.clinic_id, user.totp_enabled) == ("clinician", clinic.clinic_id, True)
 

@@ -145,6 +145,11 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("GET", "/api/v1/patients/{patient_id}/care-wishes/versions/{n}"): (Scope.CARE_WISHES, R),
     ("POST", "/api/v1/patients/{patient_id}/care-wishes/versions"): (Scope.SHARING, W),
     ("POST", "/api/v1/patients/{patient_id}/care-wishes/versions/{n}/discussions"): (Scope.SHARING, W),
+    # The outlook (ENCALS): read under the prognosis scope (the person and their proxy see the figures only
+    # once the person has turned the page on); turning it on or off is the person's own choice.
+    ("GET", "/patients/{patient_id}/prognosis"): (Scope.PROGNOSIS, R),
+    ("GET", "/api/v1/patients/{patient_id}/prognosis"): (Scope.PROGNOSIS, R),
+    ("POST", "/patients/{patient_id}/prognosis/choice"): (Scope.SHARING, W),
 }
 
 # The clinician's ALSFRS-R form records a clinician-administered score: only a clinician of a clinic with
@@ -242,6 +247,7 @@ PAGE_FORMS: dict[tuple[str, str], Callable[[World], dict[str, str]]] = {
         "with_kind": "family",
         "discussed_on": "2026-02-20",
     },
+    ("POST", "/patients/{patient_id}/prognosis/choice"): lambda w: {"choice": "on"},
     ("POST", "/patients/{patient_id}/check-in"): lambda w: {
         "client_id": "5d1c9a7e-2f3b-4c8d-9e0f-1a2b3c4d5e6f",
         "cramps": "yes",
@@ -450,7 +456,7 @@ def test_patient_list_holds_exactly_the_shared_records(app: FastAPI, world: Worl
     client = _client(app, world, actor)
     listed = {p["id"] for p in client.get("/api/v1/patients").json()}
     assert listed == ({world.patient_p_id} if sees_p else set())
-    home = client.get("/home")
+    home = client.get("/home", follow_redirects=True)  # a clinician's home is the clinic dashboard
     assert home.status_code == 200
     assert ("PPLEAKMARKER" in home.text) is sees_p
 

@@ -108,7 +108,11 @@ def _assert_refused(response: Response, actor: str, *, api: bool) -> None:
         if api:
             assert response.status_code == 401, response.text
         else:
-            assert (response.status_code, response.headers.get("location")) == (303, "/signin"), response.text
+            # An alert page sends a signed-out visitor to sign in and back to that page (the path they asked
+            # for, whether or not the alert exists: nothing is revealed).
+            back = f"/signin?next={response.request.url.path}" if response.request.method == "GET" else None
+            assert response.status_code == 303, response.text
+            assert response.headers.get("location") in ("/signin", back), response.text
     else:
         assert response.status_code == 404, f"{actor}: {response.status_code} {response.text[:300]}"
 

@@ -45,7 +45,8 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 BASE_URL = "https://testserver"
 PATIENT_NAME = "Zebedee Quillfeather"
 SUMMARY = "Choking on food and breathless at night"
-SYMPTOM_WORDS = ("choking", "breath", "food", "night", "emergency", "swallow")
+# The tier ("emergency") is named in alert emails on purpose (issue 8); symptoms never are.
+SYMPTOM_WORDS = ("choking", "breath", "food", "night", "swallow")
 WEBHOOK_SECRET = "whsec-receiver-secret-0123456789"
 
 
@@ -187,7 +188,8 @@ def test_alert_reaches_clinicians_by_email_and_the_clinic_by_signed_webhook_with
     link = f"{BASE_URL}/clinic/alerts/{world.alert_id}"
     for msg in smtp.messages:
         text = f"{msg['Subject']}\n{msg.get_content()}"
-        assert msg["Subject"] == "An alert needs attention in alscare"
+        assert msg["Subject"] == "alscare: emergency alert at Northgate MND Clinic"
+        assert "Tier: emergency." in text
         assert link in text
         assert PATIENT_NAME not in text and "Zebedee" not in text
         for word in SYMPTOM_WORDS:
@@ -205,6 +207,8 @@ def test_alert_reaches_clinicians_by_email_and_the_clinic_by_signed_webhook_with
         "clinic_id": world.clinic_id,
         "created_at": NOW.isoformat(),
         "url": link,
+        "tier": "emergency",
+        "clinic": "Northgate MND Clinic",
     }
     assert PATIENT_NAME.encode() not in call.body
     rows = notifications(sessions)
@@ -408,7 +412,7 @@ def test_without_smtp_emails_are_written_to_the_outbox_folder(sessions: sessionm
     assert deliver_due(sessions, worker_id="w", transports=transports, clock=at(NOW)) == 2
     files = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(files) == 2
-    assert all(b"An alert needs attention in alscare" in f.read_bytes() for f in files)
+    assert all(b"An alert needs attention at Northgate MND Clinic" in f.read_bytes() for f in files)
 
 
 def test_run_once_runs_escalation_and_reminders_when_those_actions_exist(

@@ -113,15 +113,20 @@ def test_demo_password_meets_the_policy() -> None:
     assert check_password_policy(DEMO_PASSWORD) is None
 
 
+# The hand-made cast signs in with @demo.alscare.example addresses; the clinic's synthetic two-year history
+# (alscare.demo_clinic) adds people without accounts and family at @synthetic.alscare.example.
+CAST = User.email.like("%@demo.alscare.example")
+
+
 def test_one_clinic_with_its_staff_and_the_people_and_family(db: Session) -> None:
     clinic = db.execute(select(Clinic)).scalar_one()
     assert clinic.name == "Riverside MND Clinic"
     assert clinic.phone and clinic.hours and clinic.email and clinic.address
-    roles = {role: n for role, n in db.execute(select(User.role, func.count()).group_by(User.role))}
+    roles = {role: n for role, n in db.execute(select(User.role, func.count()).where(CAST).group_by(User.role))}
     assert roles == {"admin": 1, "clinician": 2, "patient": 5, "caregiver": 2}
     staff = db.execute(select(User).where(User.role.in_(("admin", "clinician")))).scalars().all()
     assert {u.clinic_id for u in staff} == {clinic.id}
-    patients = db.execute(select(Patient)).scalars().all()
+    patients = db.execute(select(Patient).where(Patient.user_id.is_not(None))).scalars().all()
     assert len(patients) == 5
     assert sorted(str(p.clinic_id) for p in patients) == [str(clinic.id)] * 4 + ["None"]
     assert {p.onset_region for p in patients} >= {"bulbar", "upper_limb", "lower_limb", "respiratory"}
@@ -234,12 +239,12 @@ def test_family_grants_one_checkins_and_care_wishes_one_proxy(db: Session) -> No
     user_grants = db.execute(
         select(User.email, ConsentGrant.scope, ConsentGrant.patient_id)
         .join(User, ConsentGrant.grantee_user_id == User.id)
-        .where(ConsentGrant.revoked_at.is_(None))
+        .where(ConsentGrant.revoked_at.is_(None), CAST)
     )
     by_grantee: dict[str, set[tuple[str, int]]] = {}
     for email, scope, patient_id in user_grants:
         by_grantee.setdefault(email, set()).add((scope, patient_id))
-    caregivers = db.execute(select(User.email).where(User.role == "caregiver")).scalars().all()
+    caregivers = db.execute(select(User.email).where(User.role == "caregiver", CAST)).scalars().all()
     assert set(by_grantee) == set(caregivers)
     scope_sets = sorted(sorted(scope for scope, _ in grants) for grants in by_grantee.values())
     assert scope_sets == [["care_wishes", "checkins"], ["proxy"]]
@@ -299,3 +304,19 @@ def test_seeding_refuses_a_naive_time(tmp_path: Path) -> None:
     factory = _fresh_database(tmp_path)
     with transaction(factory) as db, pytest.raises(ValueError, match="timezone-aware"):
         seed_demo(db, now=datetime(2026, 11, 26, 12, 0), default_emergency_number="999")
+
+
+def test_the_clinic_looks_alive(db: Session) -> None:
+    """Two years of history at the clinic: alerts in every state, overdue people, answered and unanswered
+    messages (alscare.demo_clinic)."""
+    from alscare.storage.models import Alert, CheckIn, Message
+    from alscare.storage.models.clinic_dashboard import PatientSummary
+
+    statuses = set(db.execute(select(Alert.status)).scalars())
+    assert statuses == {"open", "acknowledged", "resolved"}
+    assert set(db.execute(select(Alert.severity)).scalars()) == {"emergency", "contact_team", "prompt"}
+    first = db.execute(select(func.min(CheckIn.submitted_at))).scalar_one()
+    assert (NOW - first).days >= 700
+    assert db.execute(select(func.count()).where(PatientSummary.next_due_at <= NOW)).scalar_one() > 0
+    sides = set(db.execute(select(Message.from_clinic)).scalars())
+    assert sides == {True, False}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from alscare.clinical.prompts import PROMPT_RULES
+from alscare.clinical.history_prompts import PROMPT_IDS
 from alscare.clinical.triage import RULES, Tier, rule_message
 from alscare.clinical.wording import load_wording
 from alscare.content import articles as learn
@@ -58,9 +58,9 @@ def test_the_emergency_article_lists_every_triage_rule_with_its_own_words() -> N
 
 
 def test_every_prompt_links_the_clinic_to_an_existing_article() -> None:
-    for rule in PROMPT_RULES:
-        target = learn.article_for_prompt(rule.id)
-        assert target is not None and learn.article(target) is not None, rule.id
+    for prompt_id in (*PROMPT_IDS, "riluzole_liver_test_due_2026-03-01", "withdrawn_medicine_pb_taurursodiol"):
+        target = learn.article_for_prompt(prompt_id)
+        assert target is not None and learn.article(target) is not None, prompt_id
     assert learn.article_for_prompt("no_such_prompt") is None
 
 

@@ -55,49 +55,6 @@ def record_event(
     return event
 
 
-_DETAIL_MAX = 200
-
-
-def record_list_view(
-    db: Session,
-    *,
-    now: datetime,
-    actor_user_id: int,
-    resource: str,
-    patient_ids: list[int],
-    source_ip: str | None = None,
-) -> list[AuditEvent]:
-    """Audit one view of a list of records: one row naming every record shown (issue 14, finding 6).
-
-    The ids go in ``detail`` ("shown 3: 4,9,12"); a list too long for one row continues on the next rows
-    ("… continued: ..."), so a page view costs one row for ordinary lists, never one row per person.
-    """
-    ids = [str(i) for i in patient_ids]
-    head = f"shown {len(ids)}: "
-    parts: list[str] = []
-    current = head
-    for i in ids:
-        piece = i if current in (head, "continued: ") else "," + i
-        if len(current) + len(piece) > _DETAIL_MAX:
-            parts.append(current)
-            current, piece = "continued: ", i
-        current += piece
-    parts.append(current)
-    return [
-        record_event(
-            db,
-            now=now,
-            actor_user_id=actor_user_id,
-            patient_id=None,
-            action="read",
-            resource=resource,
-            detail=detail,
-            source_ip=source_ip,
-        )
-        for detail in parts
-    ]
-
-
 def verify(db: Session) -> list[ChainProblem]:
     """Recompute the whole chain; an empty list means no row was edited, removed or reordered."""
     rows = db.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()
@@ -138,3 +95,45 @@ def access_log(db: Session, *, patient_id: int, limit: int = 200) -> list[Access
         )
         for e, u in rows
     ]
+
+
+def record_list_view(
+    db: Session,
+    *,
+    now: datetime,
+    actor_user_id: int,
+    resource: str,
+    patient_ids: list[int],
+    source_ip: str | None = None,
+) -> AuditEvent:
+    """One audit event for one clinic-wide page view, naming every person it showed.
+
+    The event's ``detail`` holds how many people were shown and a SHA-256 over their ids (so the hash chain
+    covers the list); ``audit_event_patients`` holds one row per person, inserted in one statement. One
+    lock and one event per page view, however many people are on it.
+    """
+    import hashlib
+    from typing import cast
+
+    from sqlalchemy import Table, insert
+
+    from alscare.storage.models.clinic_dashboard import AuditEventPatient
+
+    ids = sorted(set(patient_ids))
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()
+    event = record_event(
+        db,
+        now=now,
+        actor_user_id=actor_user_id,
+        patient_id=None,
+        action="read",
+        resource=resource,
+        detail=f"people={len(ids)} sha256={digest}",
+        source_ip=source_ip,
+    )
+    if ids:
+        db.execute(
+            insert(cast(Table, AuditEventPatient.__table__)),
+            [{"audit_event_id": event.id, "patient_id": i} for i in ids],
+        )
+    return event

@@ -19,11 +19,11 @@ Where the stored record comes from
     FVC, SNIP; dated by the day they were submitted, UTC) and ``symptoms`` (their yes/no answers); the usual
     weight is the latest one reported with a check-in. ``diagnosis`` is the profile's diagnosis date.
 
-Integration seams (for the lead, named here on purpose)
-    ``care_wishes_discussed_on`` reads when care wishes were last discussed: point it at
-    ``alscare.actions.care_wishes.discussed_on(db, *, patient_id) -> date | None``. ``EXTRA_PROMPT_SOURCES``
-    is a tuple of callables ``(db, patient_id, today) -> list[clinical.prompts.Prompt]`` whose prompts are
-    raised the same way: add ``alscare.actions.medicines.medicine_prompts``.
+Other domains
+    ``care_wishes_discussed_on`` is the latest "discussed with" mark (``actions.care_wishes``).
+    ``EXTRA_PROMPT_SOURCES`` are callables ``(db, patient_id, today) -> list[clinical.prompts.Prompt]`` whose
+    prompts are raised the same way: today the medicine list's (riluzole liver tests, withdrawn medicines).
+    They are imported where used: those domains' actions import this module's callers.
 """
 
 from __future__ import annotations
@@ -65,13 +65,21 @@ PromptSource = Callable[[Session, int, date], list[Prompt]]
 
 
 def care_wishes_discussed_on(db: Session, *, patient_id: int) -> date | None:
-    """When care wishes were last discussed. SEAM: the lead points this at
-    ``alscare.actions.care_wishes.discussed_on(db, patient_id=patient_id)``; until then nothing is recorded."""
-    return None
+    """When care wishes were last discussed (the latest "discussed with" mark on any version)."""
+    from alscare.actions.care_wishes import discussed_on
+
+    return discussed_on(db, patient_id=patient_id)
 
 
-# SEAM: the lead adds ``alscare.actions.medicines.medicine_prompts`` here.
-EXTRA_PROMPT_SOURCES: tuple[PromptSource, ...] = ()
+def _medicine_prompts(db: Session, patient_id: int, today: date) -> list[Prompt]:
+    """Riluzole liver tests due or overdue, and withdrawn medicines on the list (``actions.medicines``)."""
+    from alscare.actions.medicines import medicine_prompts
+
+    return medicine_prompts(db, patient_id=patient_id, today=today)
+
+
+# Prompt sources beyond the history table, raised the same way (once while open).
+EXTRA_PROMPT_SOURCES: tuple[PromptSource, ...] = (_medicine_prompts,)
 
 
 # --- The history, from the stored record -------------------------------------------------------------------

@@ -242,13 +242,23 @@ def search(query: str, locale: str = "en") -> list[Article]:
 
 # Clinical prompts (alscare.clinical.prompts) → the article the clinic can share with the person.
 PROMPT_ARTICLES: Final[dict[str, str]] = {
-    "niv_assessment_fvc": "breathing-and-eating-support",
-    "niv_assessment_snip": "breathing-and-eating-support",
-    "niv_assessment_symptoms": "breathing-and-eating-support",
+    "niv_fvc_below_50": "breathing-and-eating-support",
+    "niv_snip_below_40": "breathing-and-eating-support",
+    "niv_orthopnoea": "breathing-and-eating-support",
+    "niv_fvc_below_80_with_symptoms": "breathing-and-eating-support",
     "gastrostomy_weight_loss": "breathing-and-eating-support",
-    "gastrostomy_before_fvc_falls": "breathing-and-eating-support",
+    "gastrostomy_dysphagia": "breathing-and-eating-support",
     "gastrostomy_high_procedural_risk": "breathing-and-eating-support",
+    "breathing_assessment_overdue": "breathing-and-eating-support",
+    "review_overdue": "symptoms",
+    "alsfrs_fall_4_in_3_months": "symptoms",
+    "care_wishes_discussion": "care-wishes",
 }
+# Medicine prompts carry a date or a medicine in their id (``riluzole_liver_test_due_2026-03-01``): by prefix.
+_PROMPT_PREFIX_ARTICLES: Final[tuple[tuple[str, str], ...]] = (
+    ("riluzole_liver_test_", "slowing-als"),
+    ("withdrawn_medicine_", "slowing-als"),
+)
 
 # Triage rules → a second article worth reading after a check-in (every result also links when-to-get-help).
 _RULE_ARTICLES: Final[dict[str, str]] = {
@@ -276,7 +286,9 @@ _RULE_ARTICLES: Final[dict[str, str]] = {
 
 def article_for_prompt(prompt_id: str) -> str | None:
     """The article id a clinic may share when prompt ``prompt_id`` fires, or None."""
-    return PROMPT_ARTICLES.get(prompt_id)
+    if prompt_id in PROMPT_ARTICLES:
+        return PROMPT_ARTICLES[prompt_id]
+    return next((article for prefix, article in _PROMPT_PREFIX_ARTICLES if prompt_id.startswith(prefix)), None)
 
 
 def article_for_rule(rule_id: str) -> str | None:

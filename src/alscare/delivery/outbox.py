@@ -5,8 +5,10 @@ rolls back, nothing is queued; if it commits, the worker will deliver. Every row
 ``dedupe_key``; queuing the same thing again inserts nothing (``ON CONFLICT DO NOTHING``, so a duplicate
 never breaks the caller's transaction).
 
-The text carries no clinical details and no names: "An alert needs attention in alscare" and a link
-that needs signing in. Webhooks add the alert's severity (what a clinic system routes on) and ids.
+The text carries no clinical details and no names of people: only the tier ("emergency", "contact today",
+"guideline prompt", or "escalated" for a reminder nobody acknowledged), the clinic's name, and a link that
+needs signing in (and the two-step code) and then lands on the alert. Webhooks add the alert's severity,
+tier and clinic (what a clinic system routes on) and ids.
 """
 
 from __future__ import annotations
@@ -20,21 +22,33 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from alscare.storage.models import Alert, Notification, User, WebhookEndpoint
+from alscare.storage.models import Alert, Clinic, Notification, User, WebhookEndpoint
 
 DEFAULT_BASE_URL: Final = "http://127.0.0.1:8000"
 
-ALERT_SUBJECT: Final = "An alert needs attention in alscare"
+# The tier as the email and webhook name it (severity → words a clinician triages on); escalations say
+# "escalated" whatever the severity, so a repeat stands out from a first notice.
+TIER_WORDS: Final = {"emergency": "emergency", "contact_team": "contact today", "prompt": "guideline prompt"}
+ESCALATED: Final = "escalated"
+TIER_HINTS: Final = {
+    "emergency": "Emergency signs were reported: look at it now.",
+    "contact today": "The person should hear from the team today.",
+    "guideline prompt": "A guideline says a discussion may be due: look at it before the next review.",
+    ESCALATED: "Nobody has acknowledged this alert yet.",
+}
+ALERT_SUBJECT: Final = "alscare: {tier} alert at {clinic}"
 ALERT_BODY: Final = (
-    "An alert needs attention in alscare.\n\n"
+    "An alert needs attention at {clinic}.\n\n"
+    "Tier: {tier}. {hint}\n\n"
     "Sign in to see it:\n{url}\n\n"
-    "This email holds no clinical details on purpose. You get it because you are on the care team."
+    "This email holds no names and no clinical details on purpose. You get it because you are on the care team."
 )
-ESCALATION_SUBJECT: Final = "An alert is still waiting for attention in alscare"
+ESCALATION_SUBJECT: Final = "alscare: escalated alert at {clinic}, still not acknowledged"
 ESCALATION_BODY: Final = (
-    "An alert in alscare has not been acknowledged yet.\n\n"
+    "An alert at {clinic} has not been acknowledged yet.\n\n"
+    "Tier: escalated (first raised as {first_tier}). {hint}\n\n"
     "Sign in to see it:\n{url}\n\n"
-    "This email holds no clinical details on purpose. You get it because you are on the care team "
+    "This email holds no names and no clinical details on purpose. You get it because you are on the care team "
     "or run the clinic."
 )
 
@@ -61,7 +75,7 @@ def enqueue_alert_notifications(
         subject=ALERT_SUBJECT,
         body=ALERT_BODY,
         event=EVENT_ALERT_RAISED,
-        extra={},
+        extra={"tier": TIER_WORDS[alert.severity]},
     )
 
 
@@ -82,7 +96,7 @@ def enqueue_escalation_notifications(
         subject=ESCALATION_SUBJECT,
         body=ESCALATION_BODY,
         event=EVENT_ALERT_ESCALATED,
-        extra={"escalation_level": alert.escalation_level},
+        extra={"escalation_level": alert.escalation_level, "tier": ESCALATED},
     )
 
 
@@ -132,6 +146,16 @@ def _enqueue_for_alert(
     if alert.clinic_id is None:
         return []
     url = alert_url(base_url, alert.id)
+    clinic = db.get(Clinic, alert.clinic_id)
+    clinic_name = clinic.name if clinic is not None else "your clinic"
+    tier = str(extra["tier"])
+    words = {
+        "clinic": clinic_name,
+        "tier": tier,
+        "first_tier": TIER_WORDS[alert.severity],
+        "hint": TIER_HINTS[tier],
+        "url": url,
+    }
     created: list[Notification] = []
     for address in _staff_emails(db, clinic_id=alert.clinic_id, roles=roles):
         row = _insert(
@@ -140,8 +164,8 @@ def _enqueue_for_alert(
             kind=kind,
             channel="email",
             target=address,
-            subject=subject,
-            body=body.format(url=url),
+            subject=subject.format(**words),
+            body=body.format(**words),
             alert_id=alert.id,
             now=now,
         )
@@ -155,6 +179,7 @@ def _enqueue_for_alert(
             "clinic_id": alert.clinic_id,
             "created_at": alert.created_at.isoformat(),
             "url": url,
+            "clinic": clinic_name,
             **extra,
         },
         separators=(",", ":"),

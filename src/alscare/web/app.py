@@ -63,6 +63,7 @@ def create_app(
 
     from alscare.web.api import care_wishes as care_wishes_api
     from alscare.web.api import medicines as medicines_api
+    from alscare.web.api import prognosis as prognosis_api
     from alscare.web.api import v1
     from alscare.web.pages import (
         account,
@@ -71,6 +72,7 @@ def create_app(
         alsfrs,
         auth,
         checkins,
+        contact_details,
         messages,
         records,
         rehabilitation,
@@ -79,7 +81,9 @@ def create_app(
         webhooks,
     )
     from alscare.web.pages import care_wishes as care_wishes_pages
+    from alscare.web.pages import clinic as clinic_pages
     from alscare.web.pages import medicines as medicines_pages
+    from alscare.web.pages import prognosis as prognosis_pages
     from alscare.web.pages.criteria import router as criteria_router
     from alscare.web.pages.diagnosis import router as diagnosis_router
     from alscare.web.pages.learn import router as learn_router
@@ -99,6 +103,10 @@ def create_app(
     app.include_router(rehabilitation.router)
     app.include_router(aids.router)
     app.include_router(timeline.router)
+    app.include_router(clinic_pages.router)
+    app.include_router(contact_details.router)
+    app.include_router(prognosis_pages.router)
+    app.include_router(prognosis_api.router)
     app.include_router(v1.router)
     app.include_router(medicines_pages.router)
     app.include_router(medicines_api.router)
@@ -120,7 +128,13 @@ def create_app(
 
     @app.exception_handler(SignInRequired)
     async def _to_signin(request: Request, _exc: SignInRequired) -> Response:
-        return RedirectResponse("/signin", status_code=303)
+        # An alert opened from its email comes back to that alert after sign-in and the two-step code.
+        from alscare.web.next_path import RETURN_AFTER_SIGN_IN, safe_next, with_next
+
+        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        returns = request.method == "GET" and request.url.path.startswith(RETURN_AFTER_SIGN_IN)
+        next_path = safe_next(wanted) if returns else None
+        return RedirectResponse(with_next("/signin", next_path), status_code=303)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> Response:

@@ -33,6 +33,8 @@ def render(
     if emergency_number is None and user is not None and user.role in ("patient", "caregiver"):
         own = own_patient(db, user=user) if (db is not None and user.role == "patient") else None
         emergency_number = own.emergency_number if own else app_context(request).settings.default_emergency_number
+    if "nav_counts" not in context and db is not None and user is not None and user.role == "clinician":
+        context["nav_counts"] = _nav_counts(request, db, user)
     return TEMPLATES.TemplateResponse(
         request,
         template,
@@ -46,3 +48,12 @@ def render(
         },
         status_code=status_code if not errors or status_code != 200 else 422,
     )
+
+
+def _nav_counts(request: Request, db: Session, user: User) -> Any:
+    """The navigation's badges for clinicians: three aggregate queries, whatever the clinic's size."""
+    from alscare.actions.clinic_dashboard import counts_for_clinic
+
+    if user.clinic_id is None:
+        return None
+    return counts_for_clinic(db, actor=user, now=app_context(request).clock())

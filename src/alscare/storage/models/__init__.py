@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -91,6 +92,8 @@ class User(Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A carer's (or clinician's) phone number, shown to the care team as a tel: link (migration 0008).
+    phone: Mapped[str | None] = mapped_column(String(40))
 
     clinic: Mapped[Clinic | None] = relationship()
 
@@ -122,6 +125,10 @@ class Patient(Base):
     emergency_number: Mapped[str] = mapped_column(String(20))
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The person's own phone number, for the care team (migration 0008).
+    phone: Mapped[str | None] = mapped_column(String(40))
+    # The person has chosen to see their own outlook (prognosis) page; off until they turn it on (0008).
+    prognosis_opt_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User | None] = relationship()
     clinic: Mapped[Clinic | None] = relationship()

@@ -10,9 +10,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from alscare.actions import alerts as alert_actions
+from alscare.actions.clinician_view import TIER_WORDS, clinician_view
 from alscare.actions.errors import InvalidInput, NotFound
-from alscare.storage.models import User
+from alscare.actions.prompts import ALERT_SOURCE as PROMPT_ALERT_SOURCE
+from alscare.content.articles import Article, article, article_for_prompt
+from alscare.storage.models import Alert, CheckIn, Patient, User
 from alscare.web.deps import Db, PageUser, client_ip
+from alscare.web.pages.care_wishes import emergency_care_wishes
 from alscare.web.pages.forms import read_form, text
 from alscare.web.render import render
 
@@ -21,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 SEVERITY_LABELS: Final = {
     "emergency": "Emergency",
     "contact_team": "Contact today",
-    "prompt": "Clinical prompt",
+    "prompt": "Guideline prompt",
 }
 STATUS_LABELS: Final = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved"}
 
@@ -83,9 +87,20 @@ def _detail_page(
     view = alert_actions.alert_detail(
         db, actor=user, alert_id=alert_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
     )
-    db.commit()
     alert = view.alert
     check_in_id = alert.source_id.split(":", 1)[0] if alert.source in ("check_in", "prompt") else None
+    if check_in_id is not None and not check_in_id.isdigit():
+        check_in_id = None
+    check_in = db.get(CheckIn, int(check_in_id)) if check_in_id else None
+    if check_in is not None and check_in.patient_id != view.patient_id:
+        check_in = None
+    patient = db.get(Patient, view.patient_id)
+    assert patient is not None  # alert_detail opened (and audited) this record for check-ins
+    now = request.app.state.ctx.clock()
+    clinical = clinician_view(db, patient=patient, check_in=check_in, now=now)
+    # The card's essentials (CPR, ventilation, hospital, proxy), read under the care_wishes scope and audited.
+    care_wishes = emergency_care_wishes(db, user=user, patient_id=patient.id, now=now, source_ip=client_ip(request))
+    db.commit()
     return render(
         request,
         "alert_detail.html",
@@ -95,6 +110,10 @@ def _detail_page(
         active="alerts",
         view=view,
         check_in_id=check_in_id,
+        clinical=clinical,
+        care_wishes=care_wishes,
+        prompt_article=_prompt_article(view.alert),
+        tier_words=TIER_WORDS,
         severity_labels=SEVERITY_LABELS,
         status_labels=STATUS_LABELS,
         format_age=format_age,
@@ -102,6 +121,15 @@ def _detail_page(
         errors=errors,
         values=values or {},
     )
+
+
+def _prompt_article(alert: Alert) -> Article | None:
+    """The learning article a clinic may share for a guideline prompt (source id ``<patient>:<prompt>:<n>``)."""
+    if alert.source != PROMPT_ALERT_SOURCE:
+        return None
+    parts = alert.source_id.split(":")
+    found = article_for_prompt(parts[1]) if len(parts) == 3 else None
+    return article(found) if found else None
 
 
 @router.get("/clinic/alerts/{alert_id}")

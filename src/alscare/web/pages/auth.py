@@ -12,6 +12,7 @@ from alscare.access import GRANTABLE_SCOPES, SCOPE_LABELS
 from alscare.actions import accounts, security
 from alscare.actions.errors import InvalidInput, NotFound
 from alscare.web.deps import Db, client_ip, end_session, optional_user, pending_user, start_session
+from alscare.web.next_path import safe_next, with_next
 from alscare.web.pages.forms import choices, optional_date, optional_number, read_form, text
 from alscare.web.render import render
 
@@ -42,12 +43,13 @@ def start(request: Request, db: Db) -> Response:
 
 @router.get("/signin")
 def signin_form(request: Request, db: Db) -> Response:
+    next_path = safe_next(request.query_params.get("next"))
     if optional_user(request, db):
-        return _redirect("/home")
-    return render(request, "signin.html", title="Sign in", email="")
+        return _redirect(next_path or "/home")
+    return render(request, "signin.html", title="Sign in", email="", next_path=next_path)
 
 
-def _too_many(request: Request, email: str, wait: float) -> Response:
+def _too_many(request: Request, email: str, wait: float, next_path: str | None = None) -> Response:
     minutes = max(1, round(wait / 60))
     return render(
         request,
@@ -56,6 +58,7 @@ def _too_many(request: Request, email: str, wait: float) -> Response:
         email=email,
         status_code=429,
         errors={"email": f"Too many attempts. Wait {minutes} minute(s), then try again."},
+        next_path=next_path,
     )
 
 
@@ -67,13 +70,14 @@ async def signin(request: Request, db: Db) -> Response:
     email = text(form, "email", max_length=254).lower()
     password = form.get("password")
     password = password if isinstance(password, str) else ""
+    next_path = safe_next(form.get("next"))
     ctx = request.app.state.ctx
     now = ctx.clock()
     ip = client_ip(request)
     wait = security.wait_seconds(db, [security.pair_key(email, ip), security.address_key(ip)], now=now)
     if wait:
         db.rollback()
-        return _too_many(request, email, wait)
+        return _too_many(request, email, wait, next_path)
     errors: dict[str, str] = {}
     if not email:
         errors["email"] = "Enter your email address."
@@ -81,36 +85,40 @@ async def signin(request: Request, db: Db) -> Response:
         errors["password"] = "Enter your password."
     if errors:
         db.rollback()
-        return render(request, "signin.html", title="Sign in", email=email, errors=errors)
+        return render(request, "signin.html", title="Sign in", email=email, errors=errors, next_path=next_path)
     result = accounts.authenticate(db, email=email, password=password)
     if result is None:
         security.sign_in_failed(db, email=email, address=ip, now=now, base_url=ctx.settings.base_url)
         db.commit()
-        return render(request, "signin.html", title="Sign in", email=email, errors={"email": SIGN_IN_FAILED})
+        return render(
+            request, "signin.html", title="Sign in", email=email, errors={"email": SIGN_IN_FAILED}, next_path=next_path
+        )
     security.sign_in_succeeded(db, user=result.user, email=email, address=ip, now=now)
     if result.needs_second_factor:
         start_session(db, request, user_id=None, pending_user_id=result.user.id)
         db.commit()
-        return _redirect("/signin/code")
+        return _redirect(with_next("/signin/code", next_path))
     if result.must_enrol_second_factor:
         start_session(db, request, user_id=None, pending_user_id=result.user.id)
         db.commit()
         return _redirect("/account/two-factor")
     start_session(db, request, user_id=result.user.id, pending_user_id=None)
     db.commit()
-    return _redirect("/home")
+    return _redirect(next_path or "/home")
 
 
 @router.get("/signin/code")
 def code_form(request: Request, db: Db) -> Response:
     if pending_user(request, db) is None:
         return _redirect("/signin")
-    return render(request, "signin_code.html", title="Enter your sign-in code")
+    next_path = safe_next(request.query_params.get("next"))
+    return render(request, "signin_code.html", title="Enter your sign-in code", next_path=next_path)
 
 
 @router.post("/signin/code")
 async def code(request: Request, db: Db) -> Response:
     form = await read_form(request)
+    next_path = safe_next(form.get("next"))
     user = pending_user(request, db)
     if user is None:
         return _redirect("/signin")
@@ -125,6 +133,7 @@ async def code(request: Request, db: Db) -> Response:
             title="Enter your sign-in code",
             status_code=429,
             errors={"code": "Too many attempts. Wait a few minutes, then try again."},
+            next_path=next_path,
         )
     if not accounts.check_second_factor(db, user=user, code=text(form, "code", max_length=20), now=now):
         security.register(db, key, now=now, policy=security.CODE_POLICY)
@@ -137,12 +146,13 @@ async def code(request: Request, db: Db) -> Response:
             "signin_code.html",
             title="Enter your sign-in code",
             errors={"code": "That code is not right. Enter the newest 6-digit code from your app."},
+            next_path=next_path,
         )
     security.clear(db, key)
     security.security_event(db, now=now, actor_user_id=user.id, action="signin", resource="sign_in_code", source_ip=ip)
     start_session(db, request, user_id=user.id, pending_user_id=None)
     db.commit()
-    return _redirect("/home")
+    return _redirect(next_path or "/home")
 
 
 @router.post("/signout")

@@ -415,6 +415,26 @@ def check_in_result_page(request: Request, patient_id: int, check_in_id: int, us
         now=_clock(request),
         source_ip=client_ip(request),
     )
+    if user.role == "clinician":
+        # The care team reads the report, the previous check-in and the scores, not the person's result screen.
+        from alscare.actions.clinician_view import TIER_WORDS, clinician_view
+
+        clinical = clinician_view(db, patient=view.patient, check_in=view.check_in, now=_clock(request))
+        wishes = emergency_care_wishes(
+            db, user=user, patient_id=view.patient.id, now=_clock(request), source_ip=client_ip(request)
+        )
+        db.commit()
+        return render(
+            request,
+            "clinician_checkin.html",
+            title=f"Check-in of {view.patient.full_name}",
+            user=user,
+            db=db,
+            clinical=clinical,
+            care_wishes=wishes,
+            alerts=view.alerts,
+            tier_words=TIER_WORDS,
+        )
     clinic_gets_alerts = clinic_receiving_alerts(db, patient=view.patient) is not None
     contacts = contacts_of(view.patient, request.app.state.ctx.settings.default_emergency_number)
     care_wishes = None

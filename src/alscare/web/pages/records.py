@@ -28,6 +28,9 @@ SCOPE_OPTIONS = [(s.value, SCOPE_LABELS[s]) for s in GRANTABLE_SCOPES]
 
 @router.get("/home")
 def home(request: Request, user: PageUser, db: Db) -> Response:
+    if user.role == "clinician" and user.clinic_id is not None:
+        # Clinic staff's home is the dashboard (paged, one query), not a card per person.
+        return RedirectResponse("/clinic", status_code=303)
     patients = visible_patients(db, user=user)
     # The list shows names: one audit row per page view, naming the records shown (issue 14, finding 6).
     record_list_view(

@@ -3,12 +3,20 @@ PDF drawn from the same view."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
+from alscare.access import Scope
 from alscare.actions.errors import NotFound
+from alscare.actions.forecast import band_for
+from alscare.actions.records import may
 from alscare.actions.timeline import timeline_of, visit_summary_of
 from alscare.actions.visit_summary import other_sections
+from alscare.storage.models import AlsfrsAssessment, Patient, User
+from alscare.web.charts import BandPoint
 from alscare.web.deps import Db, PageUser, client_ip
 from alscare.web.pdf import render_pdf
 from alscare.web.render import render
@@ -22,6 +30,19 @@ def _page_number(request: Request) -> int:
     return int(raw) if raw.isdigit() and 0 < len(raw) <= 6 else 1
 
 
+def _forecast_band(
+    db: Session, *, user: User, patient: Patient, assessments: list[AlsfrsAssessment] | None, today: date
+) -> list[BandPoint] | None:
+    """The forecast band beyond today (issue 12): for the clinic under the prognosis scope; for the person and
+    their family only once the person has chosen to see their outlook (``prognosis_opt_in``)."""
+    if not assessments or not may(db, user=user, patient=patient, scope=Scope.PROGNOSIS):
+        return None
+    if user.role != "clinician" and not patient.prognosis_opt_in:
+        return None
+    found = band_for(patient, assessments, today=today)
+    return None if found is None else [BandPoint(on=b.on, total=b.total, low=b.low, high=b.high) for b in found]
+
+
 @router.get("/patients/{patient_id}/timeline")
 def timeline(request: Request, patient_id: int, user: PageUser, db: Db) -> Response:
     now = request.app.state.ctx.clock()
@@ -30,8 +51,8 @@ def timeline(request: Request, patient_id: int, user: PageUser, db: Db) -> Respo
     )
     db.commit()
     patient = data.patient
-    # FORECAST HOOK (lead): pass band=<list of BandPoint(on, total, low, high)> from clinical/forecast.py here.
-    view = build(data, viewer=user, today=now.date())
+    band = _forecast_band(db, user=user, patient=patient, assessments=data.assessments, today=now.date())
+    view = build(data, viewer=user, today=now.date(), band=band)
     return render(
         request,
         "timeline.html",
