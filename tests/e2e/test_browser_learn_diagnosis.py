@@ -127,10 +127,10 @@ def test_criteria_worksheet_for_clinicians(server: Server, new_person: Callable[
     for attempt in range(2):
         doctor.fill_field("Sign-in code", current_code(server.secret_of(CLINICIAN), datetime.now(UTC)))
         doctor.activate("Continue")
-        if doctor.page.url == server.url("/home") or attempt:
+        if doctor.page.url == server.url("/clinic") or attempt:
             break
         time.sleep(31 - datetime.now(UTC).second % 30)
-    assert doctor.page.url == server.url("/home")
+    assert doctor.page.url == server.url("/clinic")
     doctor.activate("Criteria")
     assert doctor.heading() == "Diagnostic criteria worksheet"
     doctor.check_page("empty")

@@ -109,7 +109,7 @@ def test_person_logs_a_session_and_asks_for_an_aid(server: Server, new_person: C
     nurse.activate("Sign in")
     nurse.fill_field("Sign-in code", current_code(server.secret_of(NURSE), datetime.now(UTC)))
     nurse.activate("Continue")
-    assert nurse.page.url == server.url("/home")
+    assert nurse.page.url == server.url("/clinic")
     nurse.activate("Open requests for aids")
     assert nurse.heading() == "Open requests for aids"
     row = nurse.page.locator("tbody tr", has_text=AID)

@@ -58,8 +58,8 @@ def test_empty_sign_in_shows_errors_that_lead_to_the_fields(
     assert "email-error" in (mei.page.get_attribute("#email", "aria-describedby") or "")
     mei.check_page("empty-form-errors")
 
-    # From the top of the page, the error summary's links come straight after the header.
-    mei.tab_to("Enter your email address.", max_tabs=3)
+    # From the top of the page, the error summary's links come straight after the header (skip link, home, Learn).
+    mei.tab_to("Enter your email address.", max_tabs=4)
     mei.page.keyboard.press("Enter")
     assert mei.focused()["id"] == "email", "the error link did not move focus to the email field"
     mei.type(PERSON)

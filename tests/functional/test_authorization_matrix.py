@@ -172,7 +172,10 @@ MAY: dict[str, frozenset[tuple[Scope, Action]]] = {
     OWN: EVERYTHING,
     PROXY: EVERYTHING,
     # Granted check-ins: those, plus the profile header anyone with a grant sees. Not sharing, not the log.
-    CAREGIVER_GRANTED: frozenset({(Scope.PROFILE, R), (Scope.CHECKINS, R), (Scope.CHECKINS, W)}),
+    # G holds check-ins and the world's spare prognosis grant (the grant the sharing routes revoke).
+    CAREGIVER_GRANTED: frozenset(
+        {(Scope.PROFILE, R), (Scope.CHECKINS, R), (Scope.CHECKINS, W), (Scope.PROGNOSIS, R), (Scope.PROGNOSIS, W)}
+    ),
     CAREGIVER_REVOKED: NOTHING,
     CAREGIVER_NOT_GRANTED: NOTHING,
     # The clinic holds full_record: all clinical data and the profile header, never sharing or the access log.

@@ -72,7 +72,8 @@ def test_clinician_reads_the_report_beside_the_previous_check_in_with_phones(app
     assert "Latest ALSFRS-R and trend" in html
     assert f'href="/patients/{world.patient_p_id}/messages"' in html
     assert "Acknowledge" in html and "Resolve with a note" in html
-    assert "No care wishes are recorded in alscare yet." in html
+    # P's care wishes (world.py: CPR no; "Ask CWLEAKMARKER yes or no questions") travel with the alert.
+    assert "The person's care wishes" in html and "CWLEAKMARKER" in html
 
 
 def test_the_check_in_page_differs_for_clinician_and_person(app: FastAPI, world: World) -> None:

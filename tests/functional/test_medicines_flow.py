@@ -12,7 +12,7 @@ their list, started 15 Jan 2026; the world's clock reads 1 Mar 2026.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi import FastAPI
@@ -26,6 +26,7 @@ from world import (
     OWN,
     World,
     csrf_of,
+    freeze_clock,
     signed_in_client,
     world_once_per_database,
 )
@@ -155,27 +156,38 @@ def test_bad_input_names_the_field_and_changes_nothing(app: FastAPI, world: Worl
 
 
 def test_liver_test_prompt_follows_the_tests_marked_done(app: FastAPI, world: World) -> None:
-    # Started 15 Jan; on 1 Mar the month-1 test (15 Feb) is a week late and nothing is marked done.
+    # Started 15 Jan, last liver test 27 Feb: on 1 Mar nothing is due; the month-2 test (15 Mar) is due from
+    # 8 Mar and overdue a week after it.
     with app.state.ctx.sessions() as db:
-        prompts = medicines.medicine_prompts(db, patient_id=world.patient_p_id, today=NOW.date())
-    assert [p.id for p in prompts] == ["riluzole_liver_test_overdue_2026-02-15"]
-    page = _client(app, world, CLINICIAN_GRANTED_CLINIC).get(f"/patients/{world.patient_p_id}/medicines")
-    assert "Overdue" in page.text
+        assert medicines.medicine_prompts(db, patient_id=world.patient_p_id, today=NOW.date()) == []
+        soon = medicines.medicine_prompts(db, patient_id=world.patient_p_id, today=date(2026, 3, 10))
+        late = medicines.medicine_prompts(db, patient_id=world.patient_p_id, today=date(2026, 3, 23))
+    assert [p.id for p in soon] == ["riluzole_liver_test_due_2026-03-15"]
+    assert [p.id for p in late] == ["riluzole_liver_test_overdue_2026-03-15"]
 
+    freeze_clock(app, datetime(2026, 3, 23, 12, 0, tzinfo=UTC))
+    try:
+        _mark_on_23_march(app, world)
+    finally:
+        freeze_clock(app, NOW)  # the module's app is shared by the tests after this one
+
+
+def _mark_on_23_march(app: FastAPI, world: World) -> None:
     client = _client(app, world, CLINICIAN_GRANTED_CLINIC)
+    assert "Overdue" in client.get(f"/patients/{world.patient_p_id}/medicines").text
     marked = client.post(
         f"/patients/{world.patient_p_id}/medicines/{world.medicine_entry_id}/liver-tests",
-        data={"csrf_token": csrf_of(client), "done_on": "2026-02-27"},
+        data={"csrf_token": csrf_of(client), "done_on": "2026-03-20"},
     )
     assert marked.status_code == 303
     with app.state.ctx.sessions() as db:
-        assert medicines.medicine_prompts(db, patient_id=world.patient_p_id, today=NOW.date()) == []
-        # Next: the month-2 test on 15 Mar, due from 8 Mar.
-        later = medicines.medicine_prompts(db, patient_id=world.patient_p_id, today=date(2026, 3, 10))
-    assert [p.id for p in later] == ["riluzole_liver_test_due_2026-03-15"]
+        assert medicines.medicine_prompts(db, patient_id=world.patient_p_id, today=date(2026, 3, 23)) == []
+        # Next: the month-3 test on 15 Apr, due from 8 Apr.
+        later = medicines.medicine_prompts(db, patient_id=world.patient_p_id, today=date(2026, 4, 10))
+    assert [p.id for p in later] == ["riluzole_liver_test_due_2026-04-15"]
     future = client.post(
         f"/patients/{world.patient_p_id}/medicines/{world.medicine_entry_id}/liver-tests",
-        data={"csrf_token": csrf_of(client), "done_on": "2026-03-05"},
+        data={"csrf_token": csrf_of(client), "done_on": "2026-03-25"},
     )
     assert future.status_code == 422 and "cannot be in the future" in future.text
 

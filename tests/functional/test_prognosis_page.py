@@ -10,9 +10,20 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from helpers import Clock
 from sqlalchemy.orm import Session
-from world import CAREGIVER_GRANTED, CLINICIAN_GRANTED_CLINIC, NOW, OWN, World, build_world, csrf_of, signed_in_client
+from world import (
+    CAREGIVER_NOT_GRANTED,
+    CLINICIAN_GRANTED_CLINIC,
+    NOW,
+    OWN,
+    World,
+    build_world,
+    csrf_of,
+    signed_in_client,
+)
 
+from alscare.actions import consent
 from alscare.clinical.prognosis import EncalsPredictors, linear_predictor, survival_probability
+from alscare.storage.models import User
 
 
 @pytest.fixture
@@ -57,14 +68,14 @@ def test_clinician_sees_inputs_sources_missing_and_the_conditional_curve(app: Fa
     html = page.text
     assert "Inputs used and missing" in html and "<svg" in html and "S(t)/S(now)" in html
     assert "Made for use at diagnosis" in html and "not a promise" in html
-    assert "Check-in of" in html and "84 %" in html  # FVC and where it came from
+    assert "Check-in of" in html and "92 %" in html  # FVC (the world's check-in) and where it came from
     assert "Profile: symptom onset and diagnosis" in html
     assert "Definite ALS by the El Escorial criteria" in html and "Not recorded in alscare yet" in html
     api = doctor.get(f"/api/v1/patients/{world.patient_p_id}/prognosis").json()
     assert api["shown"] is True
     assert set(api["missing"]) == {"definite_el_escorial", "ftd", "c9orf72"}
     by_name = {i["name"]: i for i in api["inputs"]}
-    assert by_name["fvc_percent"]["value"] == "84 %" and by_name["bulbar_onset"]["value"] == "Yes"
+    assert by_name["fvc_percent"]["value"] == "92 %" and by_name["bulbar_onset"]["value"] == "Yes"
     first = api["conditional_survival"][0]
     assert first["months_ahead"] == 6 and 0 < first["lower"] <= first["higher"] < 1
 
@@ -91,7 +102,15 @@ def test_conditional_curve_is_s_t_over_s_now(app: FastAPI, world: World) -> None
     assert twelve["higher"] == pytest.approx(expected)
 
 
-def test_family_without_the_prognosis_scope_cannot_see_it(app: FastAPI, world: World) -> None:
-    carer = _client(app, world, CAREGIVER_GRANTED)
+def test_family_without_the_prognosis_scope_cannot_see_it(app: FastAPI, world: World, db: Session) -> None:
+    # Caregiver N holds check-ins only (caregiver G of the world also holds the spare prognosis grant).
+    owner = db.get(User, world.users[OWN])
+    assert owner is not None
+    consent.grant_access(
+        db, actor=owner, patient_id=world.patient_p_id, scope="checkins", now=NOW, grantee_email="nina.n@example.org"
+    )
+    db.commit()
+    carer = _client(app, world, CAREGIVER_NOT_GRANTED)
+    assert carer.get(f"/patients/{world.patient_p_id}/timeline").status_code == 200
     assert carer.get(f"/patients/{world.patient_p_id}/prognosis").status_code == 404
     assert carer.get(f"/api/v1/patients/{world.patient_p_id}/prognosis").status_code == 404

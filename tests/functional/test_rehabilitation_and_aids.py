@@ -295,7 +295,8 @@ def test_home_and_record_link_to_programme_and_aids(app: FastAPI, world: World) 
         assert f'href="/patients/{p}/programme"' in html and f'href="/patients/{p}/aids"' in html, path
     record = _as(app, world, CLINICIAN_GRANTED_CLINIC).get(f"/patients/{p}").text
     assert "Aids worth discussing" in record and "Voice banking" in record
-    assert 'href="/clinic/aid-requests"' in _as(app, world, CLINICIAN_GRANTED_CLINIC).get("/home").text
+    # A clinician's home is the clinic dashboard, which links the clinic-wide lists.
+    assert 'href="/clinic/aid-requests"' in _as(app, world, CLINICIAN_GRANTED_CLINIC).get("/clinic").text
 
 
 # --- Statement counts of the clinic lists do not grow with the number of people ---------------------------

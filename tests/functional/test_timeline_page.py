@@ -249,8 +249,8 @@ def test_the_visit_summary_pdf_has_its_sections(
         assert heading in text, heading
     assert "Can I still drive?" in text
     assert "Contact today" in text  # the fall's alert
-    assert "No medicines are recorded in alscare." in text
-    assert "No care wishes are recorded in alscare." in text
+    # The world's P takes riluzole and wrote care wishes ("Ask CWLEAKMARKER yes or no questions").
+    assert "Riluzole" in text and "CWLEAKMARKER" in text
     assert "Kimura" in text  # the stages and progression are printed for the person too
     with Session(engine) as s:
         resources = set(

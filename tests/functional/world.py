@@ -36,7 +36,7 @@ from alscare.actions import accounts, consent
 from alscare.actions.assessments import record_alsfrs_assessment
 from alscare.actions.care_wishes import save_care_wishes
 from alscare.actions.checkins import record_check_in
-from alscare.actions.medicines import add_medicine
+from alscare.actions.medicines import add_medicine, record_liver_test
 from alscare.actions.prompts import ALERT_SOURCE
 from alscare.actions.records import own_patient
 from alscare.actions.rehabilitation import assign_programme
@@ -127,7 +127,7 @@ class World:
     spare_grant_id: int
     # P's one check-in (routine, raises no alert), for routes that name a check-in.
     check_in_id: int = 0
-    # P's one medicine (riluzole, started 15 Jan 2026), for routes that name a medicine entry.
+    # P's one medicine (riluzole, started 15 Jan 2026; liver test done 27 Feb), for routes that name an entry.
     medicine_entry_id: int = 0
 
 
@@ -274,7 +274,7 @@ def _build_world(db: Session, *, staff_hash: str) -> World:
     grant_g_id = grants[(caregiver_g.id, "checkins")]
     grant_r_id = grants[(caregiver_r.id, "checkins")]
     consent.revoke_access(db, actor=patient_p_user, patient_id=patient_p.id, grant_id=grant_r_id, now=NOW)
-    # Prognosis has no route yet, so taking this grant back changes nobody's access to anything tested.
+    # A spare grant for the routes that revoke one (G's prognosis: the matrix counts it in G's access).
     spare = consent.grant_access(
         db, actor=patient_p_user, patient_id=patient_p.id, scope="prognosis", now=NOW, grantee_email=caregiver_g.email
     )
@@ -325,6 +325,16 @@ def _build_world(db: Session, *, staff_hash: str) -> World:
         catalogue_id="riluzole",
         dose="50 mg twice a day",
         started_on=date(2026, 1, 15),
+    )
+    # Its liver tests are up to date (the last on 27 Feb; the next is due 15 Mar), so the world starts with no
+    # monitoring prompt: check-ins in tests raise only what the test itself reports.
+    record_liver_test(
+        db,
+        actor=clinician_a,
+        patient_id=patient_p.id,
+        entry_id=medicine.id,
+        done_on=date(2026, 2, 27),
+        now=NOW,
     )
     # P's care wishes: one version, for the routes that name a version (care_wishes scope).
     save_care_wishes(db, actor=patient_p_user, patient_id=patient_p.id, answers=P_CARE_WISHES, now=NOW)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from alscare.actions.prognosis_view import prognosis_view
+from alscare.web.api.v1 import ErrorResponses
 from alscare.web.deps import ApiUser, Db, api_csrf, client_ip
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(api_csrf)])
@@ -36,7 +37,11 @@ class PrognosisOut(BaseModel):
     conditional_survival: list[PrognosisPoint]
 
 
-@router.get("/patients/{patient_id}/prognosis", summary="The ENCALS outlook, its inputs and the conditional curve")
+@router.get(
+    "/patients/{patient_id}/prognosis",
+    summary="The ENCALS outlook, its inputs and the conditional curve",
+    responses=ErrorResponses,
+)
 def get_prognosis(request: Request, patient_id: int, user: ApiUser, db: Db) -> PrognosisOut:
     view = prognosis_view(
         db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
