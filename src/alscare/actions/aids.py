@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 
 from alscare.access import Action, Scope
 from alscare.actions import messages
+from alscare.actions.audit import record_list_view
 from alscare.actions.checkins import check_in_of
 from alscare.actions.errors import InvalidInput, NotFound
 from alscare.actions.records import open_record
-from alscare.actions.rehabilitation import PAGE_SIZE, Page, audit_listed, shared_with_clinic
+from alscare.actions.rehabilitation import PAGE_SIZE, Page, shared_with_clinic
 from alscare.clinical import aids as core
 from alscare.delivery.outbox import DEFAULT_BASE_URL
 from alscare.storage.models import AlsfrsAssessment, CheckIn, Patient, User
@@ -269,7 +270,13 @@ def open_requests_for_clinic(
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     found = tuple(OpenRequestRow(*row) for row in rows[:PAGE_SIZE])
-    audit_listed(
-        db, actor=actor, patient_ids=[r.patient_id for r in found], resource=RESOURCE, now=now, source_ip=source_ip
+    # One audit event for the page view, naming every person shown (actions.audit.record_list_view).
+    record_list_view(
+        db,
+        now=now,
+        actor_user_id=actor.id,
+        resource=f"{RESOURCE}_list",
+        patient_ids=[r.patient_id for r in found],
+        source_ip=source_ip,
     )
     return Page(found, page, len(rows) > PAGE_SIZE)

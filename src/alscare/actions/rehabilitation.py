@@ -9,21 +9,21 @@ write goes through ``open_record`` (audited); the clinic list audits one read pe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Generic, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alscare.access import Action, Scope
+from alscare.actions.audit import record_list_view
 from alscare.actions.errors import InvalidInput, NotFound, PermissionDenied
 from alscare.actions.messages import MESSAGE_SCOPES
 from alscare.actions.records import open_record
 from alscare.clinical import rehabilitation as core
-from alscare.security.hashchain import GENESIS, entry_hash
-from alscare.storage.models import AuditEvent, AuditHead, ConsentGrant, Patient, User
+from alscare.storage.models import ConsentGrant, Patient, User
 from alscare.storage.models.rehabilitation import ExerciseLog, ProgrammeExercise, RehabProgramme
 
 RESOURCE = "rehabilitation"
@@ -306,47 +306,13 @@ def shared_with_clinic(clinic_id: int) -> object:
     )
 
 
-def audit_listed(
-    db: Session, *, actor: User, patient_ids: Iterable[int], resource: str, now: datetime, source_ip: str | None
-) -> None:
-    """One audited read per person shown on a clinic list, written in one batch: the chain head is locked and
-    read once and the rows go in as one multi-row insert, so a longer list does not mean more statements."""
-    ids = list(dict.fromkeys(patient_ids))
-    if not ids:
-        return
-    at = now.astimezone(UTC)
-    head = db.execute(select(AuditHead).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(singleton=1, last_id=0, last_hash=GENESIS)
-        db.add(head)
-    events = []
-    for pid in ids:
-        event = AuditEvent(
-            id=head.last_id + 1,
-            at=at,
-            actor_user_id=actor.id,
-            patient_id=pid,
-            action=Action.READ.value,
-            resource=resource,
-            detail=None,
-            source_ip=source_ip,
-            prev_hash=head.last_hash,
-            hash="",
-        )
-        event.hash = entry_hash(head.last_hash, event.chain_fields())
-        head.last_id, head.last_hash = event.id, event.hash
-        events.append(event)
-    db.add_all(events)
-    db.flush()
-
-
 def stopped_for_clinic(
     db: Session, *, actor: User, now: datetime, page: int = 1, source_ip: str | None = None
 ) -> Page[StoppedRow]:
     """Active programmes of people sharing check-ins with the clinician's clinic with no log (done or skipped)
     for ``STOPPED_AFTER_DAYS`` days or more — or none since the start that long ago — quietest first.
 
-    Three statements whatever the number of people (the list, the audit head, the audit rows), paged by
+    A fixed number of statements whatever the number of people (the list, one audit event naming them), paged by
     ``PAGE_SIZE``. Clinicians only; anyone else gets ``NotFound``.
     """
     if actor.role != "clinician" or actor.clinic_id is None:
@@ -376,8 +342,14 @@ def stopped_for_clinic(
         StoppedRow(pid, name, prog_id, starts, last_on, (now.date() - (last_on or starts)).days)
         for pid, name, prog_id, starts, last_on in rows[:PAGE_SIZE]
     )
-    audit_listed(
-        db, actor=actor, patient_ids=[r.patient_id for r in found], resource=RESOURCE, now=now, source_ip=source_ip
+    # One audit event for the page view, naming every person shown (actions.audit.record_list_view).
+    record_list_view(
+        db,
+        now=now,
+        actor_user_id=actor.id,
+        resource=f"{RESOURCE}_list",
+        patient_ids=[r.patient_id for r in found],
+        source_ip=source_ip,
     )
     return Page(found, page, len(rows) > PAGE_SIZE)
 
