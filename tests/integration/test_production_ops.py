@@ -4,6 +4,7 @@ superuser who rewrites the whole audit chain consistently is caught by the signe
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -63,10 +64,12 @@ def restore_url(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored' / 'alscare.db'}"
         return
-    from conftest import POSTGRES_ADMIN_URL
+    # The suite's PostgreSQL server (tests/conftest.py reads the same variable; importing it by module name
+    # would find tests/e2e/conftest.py first when the whole suite runs).
+    admin_url = os.environ.get("ALSCARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
     name = f"alscare_restore_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield admin.url.set(database=name).render_as_string(hide_password=False)
