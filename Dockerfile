@@ -27,5 +27,5 @@ WORKDIR /var/lib/alscare
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
+    CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz?checks=web', timeout=4).status == 200 else 1)"]
 CMD ["alscare", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

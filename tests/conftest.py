@@ -130,7 +130,8 @@ def db(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     base = load_settings({"ALSCARE_DATA_DIR": str(tmp_path / "data"), "ALSCARE_SECRET_KEY": "x" * 48})
-    return replace(base, database_url=database_url, base_url="https://testserver")
+    # No worker runs beside the test app: /healthz leaves its heartbeat out (tests that want it set it back).
+    return replace(base, database_url=database_url, base_url="https://testserver", worker_stale_seconds=0)
 
 
 @pytest.fixture

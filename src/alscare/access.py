@@ -35,6 +35,9 @@ class Scope(StrEnum):
     PROFILE_DETAILS = "profile_details"
     FULL_RECORD = "full_record"
     PROXY = "proxy"
+    # Consent to research use (issue 13): the person's data, de-identified, in their clinic's research data set.
+    # Never implied by ``full_record`` or ``proxy``: only an explicit research grant counts.
+    RESEARCH = "research"
     # Not grantable: the profile header (name, emergency number) shown to anyone with any grant, and
     # the sharing settings and access log, which only the person and their proxy manage.
     PROFILE = "profile"
@@ -49,6 +52,7 @@ GRANTABLE_SCOPES: tuple[Scope, ...] = (
     Scope.PROFILE_DETAILS,
     Scope.FULL_RECORD,
     Scope.PROXY,
+    Scope.RESEARCH,
 )
 
 SCOPE_LABELS: dict[Scope, str] = {
@@ -59,6 +63,7 @@ SCOPE_LABELS: dict[Scope, str] = {
     Scope.PROFILE_DETAILS: "Profile details (date of birth, diagnosis)",
     Scope.FULL_RECORD: "Full record",
     Scope.PROXY: "Act for me (manage my record and sharing)",
+    Scope.RESEARCH: "Research use, without my name",
 }
 
 
@@ -92,6 +97,11 @@ SCOPE_SHOWS: dict[Scope, tuple[str, str]] = {
     Scope.PROXY: (
         "Everything you can do: read and change your whole record, and choose who else can see it.",
         "A partner who helps you run your record.",
+    ),
+    Scope.RESEARCH: (
+        "Your scores, measurements and medicines for research, with your name, contact details, notes and true "
+        "dates taken out. Give this to your clinic to take part.",
+        "A study learns how fast scores change, but not who you are.",
     ),
 }
 # What anyone you share anything with sees: enough to know whose record it is and whom to call.
@@ -140,6 +150,8 @@ def decide(actor: Actor, record: RecordOwner, grants: Iterable[ActiveGrant], sco
     if record.user_id is not None and record.user_id == actor.user_id:
         return True
     held = _grants_for(actor, grants)
+    if scope is Scope.RESEARCH:
+        return Scope.RESEARCH in held
     if Scope.PROXY in held:
         return True
     if scope is Scope.SHARING:

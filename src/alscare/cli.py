@@ -328,7 +328,7 @@ def serve(
         settings = replace(settings, base_url=f"http://{host}:{port}")
         # Worker processes build their own settings from the environment.
         os.environ["ALSCARE_BASE_URL"] = settings.base_url
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate.upgrade(engine)
     seal_existing_secrets(engine)
     if demo:
@@ -434,7 +434,8 @@ def _verify_report(checkpoint_path: Any | None = None) -> tuple[bool, list[str]]
     engine = make_engine(settings.database_url)
     lines: list[str] = []
     with make_sessionmaker(engine)() as db:
-        problems = verify(db)
+        problems = verify(db)  # seals rows still waiting first, and keeps that seal
+        db.commit()
         count = db.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
         try:
             checkpoint = read_checkpoint(path, secret_key=settings.secret_key)
@@ -663,6 +664,272 @@ def clinic_create(
         typer.echo(f"Send this link to {opened.admin.email}; it works once, within one hour, to choose a password:")
         typer.echo(f"  {settings.base_url}/password/reset/{opened.password_token}")
         typer.echo("At first sign-in they set up two-step sign-in, then invite the clinic's clinicians.")
+
+
+demo_app = typer.Typer(help="The demo (fictional people, one clinic).", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+fhir_app = typer.Typer(help="FHIR R4 export.", no_args_is_help=True)
+app.add_typer(fhir_app, name="fhir")
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Fill an empty database with the demo and print the logins as JSON (with each person's patient id)."""
+    from alscare.demo import DEMO_PASSWORD, demo_people, seed_demo
+    from alscare.settings import load_settings
+    from alscare.storage import migrate
+    from alscare.storage.db import make_engine, make_sessionmaker
+    from alscare.web.context import utc_now
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    with make_sessionmaker(engine)() as db:
+        logins = seed_demo(db, now=utc_now(), default_emergency_number=settings.default_emergency_number)
+        db.commit()
+        patient_ids = demo_people(db)
+    engine.dispose()
+    if not logins:
+        typer.echo("the database already holds accounts that are not the demo's: nothing seeded", err=True)
+        raise typer.Exit(1)
+    out = {
+        "password": DEMO_PASSWORD,
+        "logins": [
+            {
+                "email": login.email,
+                "role": login.role,
+                "name": login.name,
+                "totp_secret": login.totp_secret,
+                "patient_id": patient_ids.get(login.email),
+            }
+            for login in logins
+        ],
+    }
+    typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+@fhir_app.command("export")
+def fhir_export(
+    patient: Annotated[int, typer.Option("--patient", help="The patient id (as `alscare demo seed` prints).")],
+) -> None:
+    """Print one person's whole record as a FHIR R4 Bundle (JSON) on stdout; audited as read by the system."""
+    from alscare.actions.errors import NotFound
+    from alscare.actions.fhir_export import export_as_operator
+    from alscare.settings import load_settings
+    from alscare.storage.db import make_engine, make_sessionmaker
+    from alscare.web.context import utc_now
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    with make_sessionmaker(engine)() as db:
+        try:
+            bundle = export_as_operator(db, patient_id=patient, now=utc_now(), base_url=settings.base_url)
+        except NotFound:
+            _fail("patient", f"no patient with id {patient}")
+        db.commit()
+    engine.dispose()
+    typer.echo(json.dumps(bundle, indent=2, ensure_ascii=False))
+
+
+@fhir_app.command("bulk-export")
+def fhir_bulk_export(
+    clinic: Annotated[int, typer.Option("--clinic", help="Export everyone who shares their full record with it.")],
+    out: Annotated[str, typer.Option("--out", help="A new or empty folder for the <Type>.ndjson files.")],
+) -> None:
+    """Write the records of a clinic's people as NDJSON, one file per resource type (FHIR Bulk Data style)."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from alscare.actions.fhir_export import export_as_operator
+    from alscare.fhir.bulk import SHARED_TYPES, globalised, ndjson_lines
+    from alscare.settings import load_settings
+    from alscare.storage.db import make_engine, make_sessionmaker
+    from alscare.storage.models import Clinic, ConsentGrant, Patient
+    from alscare.web.context import utc_now
+
+    folder = Path(out)
+    if folder.exists() and any(folder.iterdir()):
+        _fail("out", f"{out} is not empty; give a new or empty folder")
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    counts: dict[str, int] = {}
+    with make_sessionmaker(engine)() as db:
+        if db.get(Clinic, clinic) is None:
+            _fail("clinic", f"no clinic with id {clinic}")
+        # Following consent: the people who share their full record with this clinic.
+        granted = select(ConsentGrant.patient_id).where(
+            ConsentGrant.grantee_clinic_id == clinic,
+            ConsentGrant.scope == "full_record",
+            ConsentGrant.revoked_at.is_(None),
+        )
+        ids = list(db.execute(select(Patient.id).where(Patient.id.in_(granted)).order_by(Patient.id)).scalars())
+        folder.mkdir(parents=True, exist_ok=True)
+        files: dict[str, Any] = {}
+        shared: set[str] = set()  # Questionnaires: once for everyone
+        now = utc_now()
+        try:
+            with typer.progressbar(ids, label="exporting", file=sys.stderr) as people:
+                for pid in people:
+                    bundle = export_as_operator(db, patient_id=pid, now=now, base_url=settings.base_url)
+                    fresh = [r for r in globalised(bundle, f"p{pid}")
+                             if r["resourceType"] not in SHARED_TYPES or r["id"] not in shared]  # fmt: skip
+                    shared.update(r["id"] for r in fresh if r["resourceType"] in SHARED_TYPES)
+                    for kind, line in ndjson_lines(fresh):
+                        if kind not in files:
+                            files[kind] = (folder / f"{kind}.ndjson").open("w", encoding="utf-8")
+                        files[kind].write(line)
+                        counts[kind] = counts.get(kind, 0) + 1
+        finally:
+            for handle in files.values():
+                handle.close()
+        db.commit()
+    engine.dispose()
+    typer.echo(json.dumps({"folder": str(folder), "people": len(ids), "resources": dict(sorted(counts.items()))}))
+
+
+@fhir_app.command("import")
+def fhir_import(
+    path: Annotated[str, typer.Argument(help="A Bundle file written by `alscare fhir export` ('-' for stdin).")],
+) -> None:
+    """Add the person in a FHIR Bundle to the database, all or nothing; prints the new patient id as JSON."""
+    from pathlib import Path
+
+    from sqlalchemy.exc import IntegrityError
+
+    from alscare.actions.fhir_import import import_bundle
+    from alscare.settings import load_settings
+    from alscare.storage import migrate
+    from alscare.storage.db import make_engine, make_sessionmaker
+    from alscare.web.context import utc_now
+
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        bundle = json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        _fail("file", f"cannot read a JSON Bundle from {path}: {e}")
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    with make_sessionmaker(engine)() as db:
+        try:
+            patient = import_bundle(db, bundle=bundle, now=utc_now())
+            db.commit()
+        except InvalidInput as e:
+            db.rollback()
+            _fail(e.field, e.message)
+        except IntegrityError:
+            db.rollback()
+            _fail("bundle", "the Bundle holds a row twice (a repeated client id); nothing was imported")
+        typer.echo(json.dumps({"patient_id": patient.id}))
+    engine.dispose()
+
+
+csv_app = typer.Typer(help="Import ALSFRS-R assessments and measurements from CSV files.", no_args_is_help=True)
+app.add_typer(csv_app, name="csv")
+
+
+def _csv_import(kind: str, path: str, by: str, dry_run: bool) -> None:
+    """Check a file (with a progress bar), list every problem, and store it all only if there is none."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from alscare.actions import csv_import
+    from alscare.settings import load_settings
+    from alscare.storage.db import make_engine, make_sessionmaker
+    from alscare.storage.models import User
+    from alscare.web.context import utc_now
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        _fail("file", f"cannot read {path} as UTF-8 text: {e}")
+    check = csv_import.check_assessments if kind == "assessments" else csv_import.check_measurements
+    commit = csv_import.commit_assessments if kind == "assessments" else csv_import.commit_measurements
+    engine = make_engine(load_settings().database_url)
+    now = utc_now()
+    with make_sessionmaker(engine)() as db:
+        user = db.execute(select(User).where(User.email == by.strip().lower())).scalar_one_or_none()
+        if user is None or not user.is_clinic_staff:
+            _fail("by", "give the email of the clinician (or clinic administrator) entering these rows")
+        lines = max(0, text.count("\n") - 1)
+        with typer.progressbar(length=lines, label="checking", file=sys.stderr) as bar:
+            checked = check(db, text, now=now, progress=bar.update)
+        report: dict[str, Any] = {
+            "rows": checked.total_rows,
+            "ready": len(checked.rows),
+            "already_stored": checked.already_stored,
+            "problems": [p.as_json() for p in checked.problems],
+        }
+        if not checked.ok or dry_run:
+            typer.echo(json.dumps(report, indent=2))
+            if not checked.ok:
+                typer.echo(f"{len(checked.problems)} problem(s); nothing was imported", err=True)
+                raise typer.Exit(INPUT_ERROR)
+            return
+        with typer.progressbar(length=len(checked.rows), label="importing", file=sys.stderr) as bar:
+            report["added"] = commit(db, checked, by=user, now=now, progress=bar.update)
+        db.commit()
+    engine.dispose()
+    typer.echo(json.dumps(report, indent=2))
+
+
+@csv_app.command("import-assessments")
+def csv_import_assessments(
+    path: Annotated[str, typer.Argument(help="CSV: patient_id, assessed_on, administration_mode, item_1 … item_12.")],
+    by: Annotated[str, typer.Option("--by", help="Email of the clinician entering the rows.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only check: list every problem, write nothing.")] = False,
+) -> None:
+    """Import ALSFRS-R assessments, one row each; all or nothing."""
+    _csv_import("assessments", path, by, dry_run)
+
+
+@csv_app.command("import-measurements")
+def csv_import_measurements(
+    path: Annotated[
+        str, typer.Argument(help="CSV: patient_id, measured_at, weight_kg, fvc_percent, snip_cmh2o, spo2_percent.")
+    ],
+    by: Annotated[str, typer.Option("--by", help="Email of the clinician entering the rows.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only check: list every problem, write nothing.")] = False,
+) -> None:
+    """Import weight, FVC, SNIP and SpO2 measurements, one row each; all or nothing."""
+    _csv_import("measurements", path, by, dry_run)
+
+
+research_app = typer.Typer(help="De-identified research data sets.", no_args_is_help=True)
+app.add_typer(research_app, name="research")
+
+
+@research_app.command("export")
+def research_export(
+    clinic: Annotated[int, typer.Option("--clinic", help="The clinic whose consented people are exported.")],
+    out: Annotated[str, typer.Option("--out", help="A folder to write the CSV files and data dictionary into.")],
+) -> None:
+    """Write the clinic's de-identified research data set (people who consented to research use only)."""
+    from pathlib import Path
+
+    from alscare.actions.research_export import research_data_set
+    from alscare.settings import load_settings
+    from alscare.storage.db import make_engine, make_sessionmaker
+    from alscare.storage.models import Clinic
+    from alscare.web.context import utc_now
+
+    folder = Path(out)
+    if folder.exists() and any(folder.iterdir()):
+        _fail("out", f"{out} is not empty; give a new or empty folder")
+    engine = make_engine(load_settings().database_url)
+    with make_sessionmaker(engine)() as db:
+        if db.get(Clinic, clinic) is None:
+            _fail("clinic", f"no clinic with id {clinic}")
+        files = research_data_set(db, clinic_id=clinic, now=utc_now())
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        db.commit()
+    engine.dispose()
+    people = files["subjects.csv"].count("\n") - 1
+    typer.echo(json.dumps({"folder": str(folder), "files": sorted(files), "people": people}))
 
 
 def main() -> None:

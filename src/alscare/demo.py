@@ -51,7 +51,7 @@ from alscare.security.passwords import hash_password
 from alscare.security.totp import current_code
 from alscare.storage.models import Clinic, Patient, User
 
-__all__ = ["DEMO_EMAILS", "DEMO_PASSWORD", "DemoLogin", "demo_logins", "seed_demo"]
+__all__ = ["DEMO_EMAILS", "DEMO_PASSWORD", "DemoLogin", "demo_logins", "demo_people", "seed_demo"]
 
 DEMO_PASSWORD = "demo-password-2026"
 SEED = 2026
@@ -491,3 +491,11 @@ def demo_logins(db: Session) -> list[DemoLogin]:
         for email in DEMO_EMAILS
         if (u := found.get(email)) is not None
     ]  # fmt: skip
+
+
+def demo_people(db: Session) -> dict[str, int]:
+    """Patient id of each demo person with ALS, by their email (for ``alscare demo seed``)."""
+    rows = db.execute(
+        select(User.email, Patient.id).join(Patient, Patient.user_id == User.id).where(User.email.in_(DEMO_EMAILS))
+    ).all()
+    return {email: patient_id for email, patient_id in rows}

@@ -25,6 +25,10 @@ EMERGENCY_NUMBERS: Mapping[str, str] = {
 }
 DEFAULT_EMERGENCY_NUMBER = "112"
 
+# The clinic's time zone when ALSCARE_TIME_ZONE is not set, by the locale's region (IANA names); UTC otherwise.
+# Pages show times in it; the browser's own time zone replaces it where scripts run (web/static/local-time.js).
+TIME_ZONES: Mapping[str, str] = {"GB": "Europe/London", "IE": "Europe/Dublin"}
+
 
 def emergency_number_for_locale(locale: str) -> str:
     """The emergency number for a locale such as ``en-GB`` or ``de_DE``; 112 when unknown."""
@@ -59,11 +63,32 @@ class Settings:
     outbox_dir: Path = field(default=Path("outbox"))
     # Open alerts nobody has acknowledged escalate after this many minutes (level n at (n + 1) times it).
     alert_escalate_minutes: int = 30
+    # An alert escalates at most this many times (issue 11: once per level, never a storm of emails).
+    alert_escalation_levels: int = 3
     # Reverse proxies whose X-Forwarded-For is believed (ALSCARE_TRUSTED_PROXIES); nobody's by default, so a
     # client cannot forge its address in the throttle or the audit trail.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # Let webhooks reach private, loopback and link-local addresses (a receiver on the clinic's own network).
     webhook_allow_private: bool = False
+    # Database connections per web process (ALSCARE_DB_POOL_SIZE): also how many requests may hold a session at
+    # once; the server's thread limit is sized from it (web/admission.py, storage/db.py).
+    db_pool_size: int = 10
+    # /healthz turns red below this much free disk where the data lives (ALSCARE_MIN_FREE_DISK_MB).
+    min_free_disk_mb: int = 200
+    # /healthz turns red when the worker's last heartbeat is older than this (ALSCARE_WORKER_STALE_SECONDS);
+    # 0 leaves the heartbeat out (a test server with no worker).
+    worker_stale_seconds: int = 120
+    # /healthz turns red when a due notification has waited longer than this (ALSCARE_MAX_BACKLOG_MINUTES).
+    max_backlog_minutes: int = 15
+    # IANA time zone for times shown on pages (ALSCARE_TIME_ZONE); "" means the locale's (``TIME_ZONES``).
+    time_zone: str = ""
+
+    @property
+    def display_time_zone(self) -> str:
+        if self.time_zone:
+            return self.time_zone
+        region = self.locale.replace("_", "-").rpartition("-")[2].upper()
+        return TIME_ZONES.get(region, "UTC")
 
     @property
     def default_emergency_number(self) -> str:
@@ -93,6 +118,13 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(environ, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be 1 or more, got {value}")
+    return value
 
 
 def _networks(environ: Mapping[str, str], name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -170,6 +202,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_hours=_int(env, "ALSCARE_SESSION_HOURS", 12),
         outbox_dir=Path(env.get("ALSCARE_OUTBOX_DIR") or (data_dir / "outbox")).resolve(),
         alert_escalate_minutes=_int(env, "ALSCARE_ALERT_ESCALATE_MINUTES", 30),
+        alert_escalation_levels=_positive(env, "ALSCARE_ALERT_ESCALATION_LEVELS", 3),
         trusted_proxies=_networks(env, "ALSCARE_TRUSTED_PROXIES"),
         webhook_allow_private=_bool(env, "ALSCARE_WEBHOOK_ALLOW_PRIVATE", False),
+        db_pool_size=_positive(env, "ALSCARE_DB_POOL_SIZE", 10),
+        min_free_disk_mb=_int(env, "ALSCARE_MIN_FREE_DISK_MB", 200),
+        worker_stale_seconds=_int(env, "ALSCARE_WORKER_STALE_SECONDS", 120),
+        max_backlog_minutes=_positive(env, "ALSCARE_MAX_BACKLOG_MINUTES", 15),
+        time_zone=_time_zone(env, "ALSCARE_TIME_ZONE"),
     )
+
+
+def _time_zone(environ: Mapping[str, str], name: str) -> str:
+    raw = (environ.get(name) or "").strip()
+    if not raw:
+        return ""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{name} must be an IANA time zone such as Europe/London, not {raw!r}") from None
+    return raw

@@ -17,6 +17,8 @@ from alscare.demo import DEMO_PASSWORD, DemoLogin, demo_logins
 from alscare.security.secretbox import use_key
 from alscare.storage.db import make_engine, make_sessionmaker
 
+_LAST_STEP: dict[tuple[str, str], int] = {}  # (server, email) -> the time step of the last code handed out
+
 START_SECONDS = 90  # migrations and the demo's seeding happen before the server listens
 # Settings the developer's own environment may hold that would point the server elsewhere.
 _UNSET = ("ALSCARE_DATABASE_URL", "ALSCARE_COOKIE_SECURE", "ALSCARE_SMTP_HOST", "ALSCARE_OUTBOX_DIR")
@@ -33,7 +35,7 @@ class Server:
         return self.base_url + path
 
     def link_to(self, email: str) -> str:
-        """The invitation or reset link in the newest email to ``email`` (the server's outbox folder): links
+        """The invitation, reset or sign-up link in the newest email to ``email`` (the server's outbox folder): links
         travel only by email, never on the page of whoever asked for them (issue 14, finding 1)."""
         import re
 
@@ -41,7 +43,8 @@ class Server:
 
         bodies = [str(m.get_content()) for m in OutboxMailer(self.data_dir / "outbox").messages() if m["To"] == email]
         assert bodies, f"no email to {email}"
-        match = re.search(re.escape(self.base_url) + r"/(?:invite|password/reset)/[A-Za-z0-9_\-]+", bodies[-1])
+        kinds = r"/(?:invite|password/reset|signup/confirm)/[A-Za-z0-9_\-]+"
+        match = re.search(re.escape(self.base_url) + kinds, bodies[-1])
         assert match, "no link in the email"
         return match.group(0)
 
@@ -50,6 +53,21 @@ class Server:
         secret = self.logins[email].totp_secret
         assert secret, f"{email} has no two-step key in the demo"
         return secret
+
+    def code_for(self, email: str) -> str:
+        """A sign-in code for ``email`` that the server will take: the server refuses a code from a time step
+        it has already seen for that person (replay protection), so when two tests sign the same person in
+        within one 30-second step, wait for the next step instead of failing on the clock."""
+        from datetime import UTC, datetime
+
+        from alscare.security.totp import STEP_SECONDS, current_code, time_step
+
+        key = (self.base_url, email)
+        while time_step(datetime.now(UTC)) <= _LAST_STEP.get(key, -1):
+            time.sleep(STEP_SECONDS - time.time() % STEP_SECONDS + 0.05)
+        now = datetime.now(UTC)
+        _LAST_STEP[key] = time_step(now)
+        return current_code(self.secret_of(email), now)
 
 
 def _free_port() -> int:

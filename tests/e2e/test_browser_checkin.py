@@ -31,8 +31,11 @@ def sign_in(person: KeyboardUser, email: str, password: str) -> None:
 
 
 def open_check_in(person: KeyboardUser) -> None:
-    """From any page, the "Check in" link in the main navigation."""
+    """From any page, the "Check in" link in the main navigation (the stepped check-in), then its link to the
+    one-page form, which this test drives (the steps: test_browser_checkin_steps.py)."""
     person.activate("Check in")
+    assert re.search(r"/patients/\d+/check-in/steps", person.page.url), person.page.url
+    person.activate("Answer all the questions on one page instead")
     assert re.search(r"/patients/\d+/check-in$", person.page.url), person.page.url
     assert person.heading() == "How are you?"
 

@@ -1,5 +1,5 @@
-"""Consent with the keyboard alone: inviting a family member with chosen scopes, and granting then
-revoking access on the sharing page."""
+"""Consent with the keyboard alone: inviting a family member with chosen scopes, and sharing (an invitation the
+person accepts) then revoking access on the sharing page."""
 
 from __future__ import annotations
 
@@ -64,6 +64,8 @@ def test_person_invites_a_family_member_who_accepts(server: Server, new_person: 
 
 
 def test_grant_and_revoke_on_the_sharing_page(server: Server, new_person: Callable[[str], KeyboardUser]) -> None:
+    """Sharing with a person is an invitation they accept (issue 14, finding 5): Sione sees "waiting" whether or
+    not the email has an account; Yusuf, who has one, accepts after signing in; then Sione stops sharing."""
     sione = new_person("sharing")
     sign_in(sione, "sione@demo.alscare.example", server.password)
     sione.activate("Who can see my record")
@@ -71,11 +73,34 @@ def test_grant_and_revoke_on_the_sharing_page(server: Server, new_person: Callab
     assert "Nobody else can see this record." in sione.text_of("main")
     sione.check_page("nobody")
 
-    # "A person with an alscare account" is already chosen; Tab passes over the radio group.
+    # "A person, by email" is already chosen; Tab passes over the radio group.
     sione.fill_field("The person's email address", "yusuf@demo.alscare.example")
     sione.tick("Check-ins and scores")
     sione.activate("Share")
-    assert "Sharing updated." in sione.text_of(".notice")
+    assert "They will see your record only once they accept." in sione.text_of(".notice")
+    assert "/invite/" not in sione.text_of("main")  # the link goes only by email
+    sharing_url = sione.page.url.split("?")[0]
+    waiting = sione.page.locator("table", has_text="Invitations not accepted yet").locator("tbody tr")
+    assert waiting.count() == 1 and "yusuf@demo.alscare.example" in waiting.first.inner_text()
+    assert "Nobody else can see this record." in sione.text_of("main")
+    sione.check_page("invited")
+
+    yusuf = new_person("sharing")
+    yusuf.steps = sione.steps
+    yusuf.open(server.link_to("yusuf@demo.alscare.example"))
+    assert yusuf.heading() == "Sign in"  # he has an account: sign in first, then back to the invitation
+    assert "Sign in to see it and accept." in yusuf.text_of(".lead")
+    yusuf.fill_field("Email address", "yusuf@demo.alscare.example")
+    yusuf.fill_field("Password", server.password)
+    yusuf.activate("Sign in")
+    assert yusuf.heading() == "Accept what is shared with you"
+    assert "Sione Taufa" in yusuf.text_of(".lead") and "Check-ins and scores" in yusuf.text_of("main")
+    yusuf.check_page("accept-share")
+    yusuf.activate("Accept")
+    assert "Invitation accepted." in yusuf.text_of(".notice")
+    yusuf.check_page("accepted")
+
+    sione.open(sharing_url)
     rows = sione.page.locator("table", has_text="People and clinics who can see").locator("tbody tr")
     assert rows.count() == 1
     assert "Yusuf Haddad (yusuf@demo.alscare.example)" in rows.first.inner_text()

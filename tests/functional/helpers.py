@@ -34,7 +34,7 @@ SESSION_COOKIE = "alscare_session"
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _HIDDEN = r'name="{name}" value="([^"]*)"'
-_LINK = re.compile(r"https://testserver(/(?:invite|password/reset)/[A-Za-z0-9_\-]+)")
+_LINK = re.compile(r"https://testserver(/(?:invite|password/reset|signup/confirm)/[A-Za-z0-9_\-]+)")
 
 
 @dataclass
@@ -112,7 +112,13 @@ def signup_form(**overrides: str) -> dict[str, str]:
 
 
 def sign_up(client: TestClient, **overrides: str) -> httpx.Response:
-    r = submit(client, "/signup", signup_form(**overrides))
+    """Sign up through the real pages: the form, then the link in the email, then its button."""
+    form = signup_form(**overrides)
+    r = submit(client, "/signup", form)
+    assert r.status_code == 200 and "Check your email" in r.text, r.text
+    link = newest_link_to(client, form["email"])
+    assert link.startswith("/signup/confirm/"), link
+    r = submit(client, link, {})
     assert r.status_code == 303 and r.headers["location"].startswith("/home"), r.text
     return r
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -286,6 +287,53 @@ def test_unacknowledged_alerts_escalate_after_the_configured_time(
     assert {n.dedupe_key.split(":")[2] for n in escalations} == {"1", "2"}
     page = client_for(app, world, CLINICIAN_GRANTED_CLINIC).get("/clinic/alerts")
     assert "Escalated ×2" in page.text
+
+
+def test_an_alert_escalates_exactly_once_per_level_over_a_simulated_day(
+    settings: Settings, engine: Engine, outbox: OutboxMailer, db: Session
+) -> None:
+    """Issue 11: a worker cycle every 5 minutes for 24 hours, escalation after 30 minutes, 3 levels: the
+    alert reaches levels 1, 2 and 3 at 30, 60 and 90 minutes and then stays; one notification set per level."""
+    app = create_app(
+        replace(settings, alert_escalate_minutes=30, alert_escalation_levels=3), engine=engine, mailer=outbox
+    )
+    clock = Clock(NOW)
+    app.state.ctx.clock = clock
+    world = build_world(db)
+    db.close()
+    waiting = one_alert(app, world, blue_lips=True)
+    reached: dict[int, int] = {}
+    for minutes in range(0, 24 * 60 + 1, 5):
+        clock.now = NOW + timedelta(minutes=minutes)
+        run_periodic(app.state.ctx.sessions, settings=app.state.ctx.settings, now=clock.now)
+        (alert,) = rows(engine, Alert, Alert.id == waiting)
+        reached.setdefault(alert.escalation_level, minutes)
+    assert reached == {0: 0, 1: 30, 2: 60, 3: 90}
+    escalations = rows(engine, Notification, Notification.kind == "escalation")
+    per_level = Counter(n.dedupe_key.split(":")[2] for n in escalations)
+    assert set(per_level) == {"1", "2", "3"}
+    assert len(set(per_level.values())) == 1  # the same recipients at each level, each once
+
+
+def test_an_alert_found_late_jumps_to_its_level_with_one_notification_set(
+    settings: Settings, engine: Engine, outbox: OutboxMailer, db: Session
+) -> None:
+    """A worker that was down for ten hours does not climb one level per cycle when it comes back."""
+    app = create_app(
+        replace(settings, alert_escalate_minutes=30, alert_escalation_levels=3), engine=engine, mailer=outbox
+    )
+    clock = Clock(NOW)
+    app.state.ctx.clock = clock
+    world = build_world(db)
+    db.close()
+    waiting = one_alert(app, world, blue_lips=True)
+    for seconds in (0, 2, 4):  # three worker cycles right after the outage
+        clock.now = NOW + timedelta(hours=10, seconds=seconds)
+        run_periodic(app.state.ctx.sessions, settings=app.state.ctx.settings, now=clock.now)
+    (alert,) = rows(engine, Alert, Alert.id == waiting)
+    assert alert.escalation_level == 3
+    escalations = rows(engine, Notification, Notification.kind == "escalation")
+    assert escalations and {n.dedupe_key.split(":")[2] for n in escalations} == {"3"}
 
 
 def test_the_escalation_setting_is_read_from_the_environment(tmp_path: Any) -> None:

@@ -99,7 +99,7 @@ def test_full_wizard_back_and_forward_keeps_answers_and_stores_once(app: FastAPI
     # One question per screen: the question as the legend's heading, five large options, progress shown.
     first = client.get(f"{draft}/items/1")
     assert first.status_code == 200
-    assert f"<legend><h1>{item('1').question}</h1></legend>" in first.text
+    assert f'<legend><h1 id="question" tabindex="-1" data-focus-first>{item("1").question}</h1></legend>' in first.text
     assert first.text.count('class="answer-option"') == 5
     assert '<label for="alsfrs-progress">Question 1 of 12</label>' in first.text
     assert '<progress id="alsfrs-progress" max="12" value="1">' in first.text

@@ -18,6 +18,7 @@ from helpers import (
     days_after,
     freeze_clock,
     invite,
+    newest_link_to,
     rows,
     sign_in,
     sign_out,
@@ -33,7 +34,7 @@ from typer.testing import CliRunner
 from alscare.actions import audit
 from alscare.cli import app as cli
 from alscare.security.hashchain import ChainProblem
-from alscare.storage.models import AuditEvent, Patient, User
+from alscare.storage.models import AuditEvent, ConsentGrant, Patient, User
 
 ITEMS = {"1": 4, "2": 4, "3": 3, "4": 4, "5a": 3, "6": 4, "7": 4, "8": 3, "9": 3, "10": 4, "11": 4, "12": 4}
 
@@ -73,9 +74,11 @@ def test_reading_a_record_is_audited_and_shown_to_the_person(
         # Record reads only: sign-in and list views are on the trail too now, without a patient (issue 14).
         page_reads = rows(engine, AuditEvent, AuditEvent.actor_user_id == jo_id, AuditEvent.patient_id.is_not(None))
         assert {(e.patient_id, e.action, e.resource) for e in page_reads} == {
+            (patient_id, "write", "sharing"),  # Jo accepted the invitation (issue 14: every security event)
             (patient_id, "read", "profile"),
             (patient_id, "read", "alsfrs_r"),
         }
+        page_reads = [e for e in page_reads if e.action == "read"]
         assert all(e.at == clock.now and e.source_ip == "testclient" for e in page_reads)
 
         clock.advance(minutes=5)
@@ -91,12 +94,13 @@ def test_reading_a_record_is_audited_and_shown_to_the_person(
 
     page = client.get(f"/patients/{patient_id}/access-log")
     assert page.status_code == 200
-    assert "Jo Family (caregiver)" in page.text
-    assert "Viewed" in page.text and "Tried to open (refused)" in page.text
+    assert "Jo Family (a carer or family member)" in page.text
+    assert "Looked at the profile" in page.text and "Was refused access to this list" in page.text
 
     log = client.get(f"/api/v1/patients/{patient_id}/access-log").json()
     jo_entries = [e for e in log if e["who"] == "Jo Family"]
     assert {(e["action"], e["resource"]) for e in jo_entries} == {
+        ("write", "sharing"),
         ("read", "profile"),
         ("read", "alsfrs_r"),
         ("denied", "access_log"),
@@ -116,11 +120,15 @@ def test_chain_is_intact_after_a_realistic_sequence(
         assert client.post(f"{url}/alsfrs-r", json=body, headers=headers).status_code == 201
         clock.advance(minutes=1)
     assert client.patch(url, json={"height_cm": 170}, headers=headers).status_code == 200
-    grant = client.post(
+    invited = client.post(
         f"{url}/grants", json={"scope": "care_wishes", "grantee_email": "jo@example.org"}, headers=headers
     )
-    assert grant.status_code == 201
-    assert client.delete(f"{url}/grants/{grant.json()['id']}", headers=headers).status_code == 204
+    assert invited.status_code == 202, invited.text
+    with browser(app) as jo:
+        sign_in(jo, "jo@example.org")
+        assert submit(jo, f"{newest_link_to(client, 'jo@example.org')}/accept", {}, page="/home").status_code == 303
+    (grant,) = rows(engine, ConsentGrant, ConsentGrant.scope == "care_wishes")
+    assert client.delete(f"{url}/grants/{grant.id}", headers=headers).status_code == 204
     assert client.get(f"{url}/progression").json()["assessments"] == 3
     with browser(app) as jo:
         sign_in(jo, "jo@example.org")

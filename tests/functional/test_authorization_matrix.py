@@ -99,6 +99,10 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     # Symptom check-ins: the form opens the record to write check-ins; the result screen reads one.
     ("GET", "/patients/{patient_id}/check-in"): (Scope.CHECKINS, W),
     ("POST", "/patients/{patient_id}/check-in"): (Scope.CHECKINS, W),
+    # The stepped check-in (issue 7): every step opens the record to write check-ins, as the form does.
+    ("GET", "/patients/{patient_id}/check-in/steps"): (Scope.CHECKINS, W),
+    ("GET", "/patients/{patient_id}/check-in/steps/{step_id}"): (Scope.CHECKINS, W),
+    ("POST", "/patients/{patient_id}/check-in/steps/{step_id}"): (Scope.CHECKINS, W),
     ("GET", "/patients/{patient_id}/check-ins/{check_in_id}"): (Scope.CHECKINS, R),
     ("GET", "/api/v1/patients/{patient_id}/check-ins"): (Scope.CHECKINS, R),
     ("POST", "/api/v1/patients/{patient_id}/check-ins"): (Scope.CHECKINS, W),
@@ -136,6 +140,16 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("GET", "/patients/{patient_id}/care-wishes.pdf"): (Scope.CARE_WISHES, R),
     ("GET", "/patients/{patient_id}/care-wishes/emergency-card"): (Scope.CARE_WISHES, R),
     ("GET", "/patients/{patient_id}/care-wishes/emergency-card.pdf"): (Scope.CARE_WISHES, R),
+    # The card for the operator or paramedic (issue 7): name and emergency number, like the record's header;
+    # the care wishes and breathing support on it only under their own scopes.
+    ("GET", "/patients/{patient_id}/emergency/card"): (Scope.PROFILE, R),
+    # FHIR export (issue 13): for anyone with a grant; the Bundle holds only the parts their scopes cover.
+    ("GET", "/patients/{patient_id}/record.fhir.json"): (Scope.PROFILE, R),
+    ("GET", "/api/v1/patients/{patient_id}/fhir"): (Scope.PROFILE, R),
+    # Spreadsheets (issue 13): the workbook holds the parts the viewer's scopes cover; the CSVs are check-ins data.
+    ("GET", "/patients/{patient_id}/record.xlsx"): (Scope.PROFILE, R),
+    ("GET", "/patients/{patient_id}/alsfrs-r.csv"): (Scope.CHECKINS, R),
+    ("GET", "/patients/{patient_id}/measurements.csv"): (Scope.CHECKINS, R),
     ("GET", "/patients/{patient_id}/care-wishes/edit"): (Scope.SHARING, W),
     ("POST", "/patients/{patient_id}/care-wishes/edit"): (Scope.SHARING, W),
     ("GET", "/patients/{patient_id}/care-wishes/versions/{n}/discussed"): (Scope.SHARING, W),
@@ -193,6 +207,7 @@ PATH_PARAMS: dict[str, Callable[[World], object]] = {
     # leads back to its start screen, so the real record answers 303 and a refused one 404.
     "draft_id": lambda w: 1,
     "n": lambda w: 1,
+    "step_id": lambda w: "breathing",
     "kind": lambda w: "alsfrs_r",
     "grant_id": lambda w: w.spare_grant_id,
     "check_in_id": lambda w: w.check_in_id,
@@ -254,6 +269,11 @@ PAGE_FORMS: dict[tuple[str, str], Callable[[World], dict[str, str]]] = {
     ("POST", "/patients/{patient_id}/check-in"): lambda w: {
         "client_id": "5d1c9a7e-2f3b-4c8d-9e0f-1a2b3c4d5e6f",
         "cramps": "yes",
+    },
+    ("POST", "/patients/{patient_id}/check-in/steps/{step_id}"): lambda w: {
+        "client_id": "6e2d0b8f-3a4c-4d9e-8f1a-2b3c4d5e6f70",
+        "orthopnea": "yes",
+        "go": "next",
     },
     ("POST", "/patients/{patient_id}/medicines"): lambda w: {"catalogue_id": "baclofen", "dose": "10 mg"},
     ("POST", "/patients/{patient_id}/medicines/{entry_id}"): lambda w: {"dose": "50 mg once a day"},

@@ -354,7 +354,7 @@ def test_a_grant_of_another_record_cannot_be_revoked_through_ones_own(app: FastA
             patient_id=world.patient_q_id,
             scope="checkins",
             now=NOW,
-            grantee_email=world.emails[CAREGIVER_NOT_GRANTED],
+            grantee_user_id=world.users[CAREGIVER_NOT_GRANTED],
         )
         db.commit()
         q_grant_id = q_grant.id
@@ -658,6 +658,7 @@ def _fill(path: str, world: World) -> str:
         "check_in_id": world.check_in_id,
         "draft_id": 1,
         "n": 1,
+        "step_id": "breathing",
         "kind": "alsfrs_r",
         "alert_id": 1,
         "endpoint_id": 1,

@@ -153,7 +153,7 @@ GRANT_CASES = {
         ["body", "grantee_email"],
     ),
     "neither email nor clinic": ({"scope": "checkins"}, ["body", "grantee_email"]),
-    "no such account": ({"scope": "checkins", "grantee_email": "nobody@example.org"}, ["body", "grantee_email"]),
+    "not an email": ({"scope": "checkins", "grantee_email": "nobody-at-example"}, ["body", "grantee_email"]),
     "unknown field": ({"scope": "checkins", "grantee_email": "bea@example.org", "forever": True}, ["body", "forever"]),
 }
 

@@ -190,7 +190,7 @@ def test_sharing_follows_the_care_wishes_scope_and_every_read_is_audited(
     owner = db.get(User, world.users[OWN])
     assert owner is not None
     consent.grant_access(
-        db, actor=owner, patient_id=p, scope="care_wishes", now=NOW, grantee_email="nina.n@example.org"
+        db, actor=owner, patient_id=p, scope="care_wishes", now=NOW, grantee_user_id=world.users[CAREGIVER_NOT_GRANTED]
     )
     db.commit()
     only_wishes = _as(app, world, CAREGIVER_NOT_GRANTED)

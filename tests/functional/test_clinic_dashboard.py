@@ -177,3 +177,52 @@ def test_summary_rows_read_every_column_of_the_table() -> None:
     from alscare.actions.clinic_dashboard import _SUMMARY_COLUMNS, SummaryRow
 
     assert list(SummaryRow._fields) == [c.name for c in _SUMMARY_COLUMNS]
+
+
+def test_unanswered_badge_counts_the_same_conversations_as_the_inbox(engine: Engine) -> None:
+    """The navigation's one-statement count and the messages inbox's list agree, on a clinic whose
+    conversations were answered, left unanswered, or answered and then written to again."""
+    from alscare.actions.clinic_dashboard import unanswered_count_for_clinic
+    from alscare.actions.messages import unanswered_for_clinic
+    from alscare.storage.models import Message, User
+
+    clinic = _build(engine, 50)
+    with make_sessionmaker(engine)() as db:
+        clinician = db.get(User, clinic.clinician_id)
+        assert clinician is not None and clinician.clinic_id is not None
+        listed = unanswered_for_clinic(db, actor=clinician, now=NOW)
+        counted = unanswered_count_for_clinic(db, clinic_id=clinician.clinic_id)
+        answered = db.execute(select(func.count(func.distinct(Message.patient_id))).where(Message.from_clinic)).scalar()
+    assert counted == len(listed)
+    assert counted > 0 and answered, "the synthetic clinic should hold both kinds of conversation"
+
+
+def test_navigation_badges_show_the_clinics_counts_on_every_clinician_page(app: FastAPI, engine: Engine) -> None:
+    """The badges (open alerts, unanswered conversations, overdue people) follow the clinic's counts on a
+    page that is not the dashboard, and say in words what the number counts for screen readers."""
+    import re
+
+    from alscare.actions.clinic_dashboard import counts_for_clinic
+    from alscare.storage.models import User
+
+    _frozen(app)
+    clinic = _build(engine, 20)
+    client = signed_in_client(app, clinic.clinician_id)
+    with make_sessionmaker(engine)() as db:
+        clinician = db.get(User, clinic.clinician_id)
+        assert clinician is not None
+        counts = counts_for_clinic(db, actor=clinician, now=NOW)
+    assert counts.open_alerts_total and counts.unanswered_messages and counts.overdue_people
+    page = client.get(f"/patients/{clinic.patient_ids[0]}/timeline")
+    assert page.status_code == 200, page.text
+    badges = dict(
+        (words.split(",")[0], int(n))
+        for n, words in re.findall(
+            r'<span class="nav-badge">(\d+)<span class="visually-hidden"> ([^<]+)</span>', page.text
+        )
+    )
+    assert badges == {
+        "open": counts.open_alerts_total,
+        "unanswered": counts.unanswered_messages,
+        "overdue": counts.overdue_people,
+    }

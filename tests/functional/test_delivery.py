@@ -422,8 +422,8 @@ def test_run_once_runs_escalation_and_reminders_when_those_actions_exist(
     alerts = types.ModuleType("alscare.actions.alerts")
     schedules = types.ModuleType("alscare.actions.schedules")
 
-    def escalate_unacknowledged(db: Session, *, now: datetime, after: timedelta) -> None:
-        seen.append(("escalate", {"now": now, "after": after}))
+    def escalate_unacknowledged(db: Session, *, now: datetime, after: timedelta, levels: int) -> None:
+        seen.append(("escalate", {"now": now, "after": after, "levels": levels}))
 
     def send_due_reminders(db: Session, *, now: datetime, base_url: str) -> None:
         seen.append(("remind", {"now": now, "base_url": base_url}))
@@ -438,7 +438,7 @@ def test_run_once_runs_escalation_and_reminders_when_those_actions_exist(
 
     minutes = getattr(settings, "alert_escalate_minutes", 30)
     assert seen == [
-        ("escalate", {"now": NOW, "after": timedelta(minutes=minutes)}),
+        ("escalate", {"now": NOW, "after": timedelta(minutes=minutes), "levels": settings.alert_escalation_levels}),
         ("remind", {"now": NOW, "base_url": settings.base_url}),
     ]
 

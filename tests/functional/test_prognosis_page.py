@@ -107,7 +107,12 @@ def test_family_without_the_prognosis_scope_cannot_see_it(app: FastAPI, world: W
     owner = db.get(User, world.users[OWN])
     assert owner is not None
     consent.grant_access(
-        db, actor=owner, patient_id=world.patient_p_id, scope="checkins", now=NOW, grantee_email="nina.n@example.org"
+        db,
+        actor=owner,
+        patient_id=world.patient_p_id,
+        scope="checkins",
+        now=NOW,
+        grantee_user_id=world.users[CAREGIVER_NOT_GRANTED],
     )
     db.commit()
     carer = _client(app, world, CAREGIVER_NOT_GRANTED)

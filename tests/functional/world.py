@@ -276,7 +276,7 @@ def _build_world(db: Session, *, staff_hash: str) -> World:
     consent.revoke_access(db, actor=patient_p_user, patient_id=patient_p.id, grant_id=grant_r_id, now=NOW)
     # A spare grant for the routes that revoke one (G's prognosis: the matrix counts it in G's access).
     spare = consent.grant_access(
-        db, actor=patient_p_user, patient_id=patient_p.id, scope="prognosis", now=NOW, grantee_email=caregiver_g.email
+        db, actor=patient_p_user, patient_id=patient_p.id, scope="prognosis", now=NOW, grantee_user_id=caregiver_g.id
     )
 
     for when, answers, actor in (
@@ -374,7 +374,10 @@ def app_on(engine: Engine, folder: Path) -> FastAPI:
     base = load_settings({"ALSCARE_DATA_DIR": str(folder / "data"), "ALSCARE_SECRET_KEY": "x" * 48})
     url = engine.url.render_as_string(hide_password=False)
     app = create_app(
-        replace(base, database_url=url, base_url=BASE_URL), engine=engine, mailer=OutboxMailer(folder / "outbox")
+        # No worker runs beside it: /healthz leaves the heartbeat out.
+        replace(base, database_url=url, base_url=BASE_URL, worker_stale_seconds=0),
+        engine=engine,
+        mailer=OutboxMailer(folder / "outbox"),
     )
     freeze_clock(app)
     return app

@@ -57,6 +57,7 @@ class ServerProcess:
             "ALSCARE_DATA_DIR": str(data_dir),
             "ALSCARE_BASE_URL": self.base_url,
             "ALSCARE_SECRET_KEY": "crash-test-only-secret-key-" + "x" * 32,
+            "ALSCARE_WORKER_STALE_SECONDS": "0",  # served with --no-worker: no heartbeat to check
         }
         if database_url is not None:
             env["ALSCARE_DATABASE_URL"] = database_url
@@ -79,7 +80,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"alscare serve exited with {self.proc.returncode}:\n{self.log_text()}")
             try:
-                if httpx.get(self.base_url + "/healthz", timeout=2).status_code == 200:
+                if httpx.get(self.base_url + "/healthz?checks=web", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

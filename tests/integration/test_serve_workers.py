@@ -36,7 +36,15 @@ def _free_port() -> int:
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _UNSET}
-    env.update({"ALSCARE_DATA_DIR": str(tmp_path / "data"), "ALSCARE_SECRET_KEY": "k" * 48, **extra})
+    # No `alscare worker` runs beside these servers: /healthz leaves the worker's heartbeat out.
+    env.update(
+        {
+            "ALSCARE_DATA_DIR": str(tmp_path / "data"),
+            "ALSCARE_SECRET_KEY": "k" * 48,
+            "ALSCARE_WORKER_STALE_SECONDS": "0",
+            **extra,
+        }
+    )
     return env
 
 

@@ -17,11 +17,12 @@ SRC = ROOT / "src" / "alscare"
 # Import names of the runtime dependencies in pyproject.toml, and of what they bring with them.
 RUNTIME = {
     "typer", "click", "fastapi", "starlette", "pydantic", "uvicorn", "jinja2", "multipart", "python_multipart",
-    "sqlalchemy", "alembic", "argon2", "pyotp", "segno", "psycopg", "httpx", "weasyprint", "markupsafe", "alscare",
+    "sqlalchemy", "alembic", "argon2", "pyotp", "segno", "psycopg", "httpx", "httpcore", "weasyprint", "markupsafe",
+    "alscare", "fhir", "openpyxl", "anyio",
 }  # fmt: skip
 DEV_ONLY = {
     "pytest", "hypothesis", "ruff", "mypy", "schemathesis", "playwright", "aiosmtpd", "textstat", "numpy", "yaml",
-    "hadolint",
+    "hadolint", "jsonschema",
 }  # fmt: skip
 
 

@@ -108,17 +108,40 @@ def sign_up_patient(
     default_emergency_number: str,
     now: datetime,
 ) -> User:
-    """Self sign-up for a person with ALS: an account and their own (unshared) record."""
+    """An account and their own (unshared) record for a person with ALS, at once (demo, tests, CLI).
+
+    The sign-up page does not call this directly: it confirms the email first (``actions.sign_up``).
+    """
     email = normalise_email(email)
     validate_profile(profile, today=now.date())
     pw_hash = _check_password(password)
     if _email_taken(db, email):
         raise InvalidInput("email", "An account with this email already exists. Try signing in.")
+    return create_patient_account(
+        db,
+        email=email,
+        password_hash=pw_hash,
+        profile=profile,
+        default_emergency_number=default_emergency_number,
+        now=now,
+    )
+
+
+def create_patient_account(
+    db: Session,
+    *,
+    email: str,
+    password_hash: str,
+    profile: PatientProfile,
+    default_emergency_number: str,
+    now: datetime,
+) -> User:
+    """Store the account and record of a checked sign-up (the caller validated it and knows the email is free)."""
     user = User(
         email=email,
         display_name=profile.full_name.strip(),
         role="patient",
-        password_hash=pw_hash,
+        password_hash=password_hash,
         created_at=now,
         totp_enabled=False,
         is_active=True,
@@ -219,14 +242,17 @@ def invitation_mail(db: Session, *, invitation: Invitation, token: str, base_url
     """The email for a new invitation: the link, or — to an address that already has an account — a note to
     sign in (same answer to the inviter either way)."""
     email = invitation.email
+    if invitation.patient_id is not None:
+        # A share invitation: one email for every address, so nothing about it depends on who has an account.
+        subject, body = share_invitation_email(f"{base_url}/invite/{token}")
+        return OutgoingMail(to=email, subject=subject, body=body)
     if _email_taken(db, email):
         return OutgoingMail(
             to=email,
             subject="You are invited to alscare",
             body=(
                 "Someone invited this email address to alscare, but it already has an alscare account.\n\n"
-                f"Sign in as usual at {base_url}/signin. If you were invited to see someone's record, ask them "
-                "to share it with this email address from their Sharing page.\n"
+                f"Sign in as usual at {base_url}/signin.\n"
             ),
         )
     subject, body = invitation_email(f"{base_url}/invite/{token}")
@@ -234,7 +260,8 @@ def invitation_mail(db: Session, *, invitation: Invitation, token: str, base_url
 
 
 def _check_scopes(scopes: list[str]) -> list[str]:
-    valid = {s.value for s in GRANTABLE_SCOPES}
+    # Research use is given to a clinic, never to a person invited by email.
+    valid = {s.value for s in GRANTABLE_SCOPES if s is not Scope.RESEARCH}
     for s in scopes:
         if s not in valid:
             raise InvalidInput("scopes", f"Unknown part of the record: {s!r}.")
@@ -242,8 +269,12 @@ def _check_scopes(scopes: list[str]) -> list[str]:
 
 
 def find_invitation(db: Session, *, token: str, now: datetime) -> Invitation:
+    """The invitation behind a link that still works, or ``NotFound``. A share invitation also stops working
+    once its sender may no longer share the record."""
     inv = db.execute(select(Invitation).where(Invitation.token_digest == token_digest(token))).scalar_one_or_none()
     if inv is None or inv.accepted_at is not None or inv.cancelled_at is not None or inv.expires_at <= now:
+        raise NotFound("This invitation link is not valid any more. Ask for a new one.")
+    if inv.patient_id is not None and not inviter_may_still_share(db, inv):
         raise NotFound("This invitation link is not valid any more. Ask for a new one.")
     return inv
 
@@ -350,11 +381,31 @@ def accept_invitation(
                 granted_by_id=inv.invited_by_id,
                 now=now,
                 grantee_user_id=user.id,
-                detail=f"granted {scope} by invitation",
+                detail=f"granted {scope} by invitation {inv.id}",
             )
     inv.accepted_at = now
+    inv.accepted_by_id = user.id
     db.flush()
+    record_event(
+        db,
+        now=now,
+        actor_user_id=user.id,
+        patient_id=inv.patient_id,
+        action="write",
+        resource="sharing" if inv.patient_id else "invitation",
+        detail=f"accepted invitation {inv.id}",
+    )
     return user
+
+
+def inviter_may_still_share(db: Session, invitation: Invitation) -> bool:
+    """Whether the sender of a share invitation may still share the record (a proxy whose grant was taken back
+    may not): an invitation carries its sender's consent only while they hold it."""
+    patient = db.get(Patient, invitation.patient_id) if invitation.patient_id is not None else None
+    inviter = db.get(User, invitation.invited_by_id)
+    if patient is None or inviter is None or not inviter.is_active:
+        return False
+    return may(db, user=inviter, patient=patient, scope=Scope.SHARING, action=Action.WRITE)
 
 
 @dataclass(frozen=True)
@@ -519,6 +570,20 @@ def reset_password(db: Session, *, token: str, new_password: str, now: datetime,
     return user
 
 
+def share_invitation_email(link: str) -> tuple[str, str]:
+    """Subject and body of a share invitation: the same words for an address with an account and one without
+    (the page behind the link tells them apart, for the mailbox's owner only). No names, as in
+    ``invitation_email``."""
+    return (
+        "Someone wants to share an alscare record with you",
+        "Someone wants to share part of their alscare record with you.\n\n"
+        f"Open this link within 7 days to see who it is and to accept:\n{link}\n\n"
+        "If you already use alscare, sign in with this email address when asked. If not, you can make an "
+        "account from the link.\n\n"
+        "If you were not expecting this, you can ignore this email. Nothing is shared until you accept.\n",
+    )
+
+
 def invitation_email(link: str) -> tuple[str, str]:
     """Subject and body of an invitation email.
 
@@ -544,12 +609,15 @@ __all__ = [
     "authenticate",
     "check_second_factor",
     "create_invitation",
+    "create_patient_account",
     "enable_second_factor",
     "find_invitation",
     "invitation_email",
     "invitation_mail",
+    "inviter_may_still_share",
     "request_password_reset",
     "reset_password",
+    "share_invitation_email",
     "sign_up_patient",
     "validate_profile",
 ]

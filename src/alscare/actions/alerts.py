@@ -7,7 +7,8 @@ transaction (the outbox pattern) by ``alscare.delivery.outbox``; a separate work
 ``escalate_unacknowledged`` every cycle (``alscare.delivery.worker.run_periodic``).
 
 Life of an alert: open → acknowledged → resolved (or open → resolved), each step with who and when.
-Open alerts escalate: level *n* escalates once the alert is (n + 1) × ``after`` old.
+Open alerts escalate: an alert ``k`` × ``after`` old is at level ``k``, up to ``levels`` (issue 11: once per
+level at those times, and one set of notifications per level reached, never one per worker cycle).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ STATUSES: Final = ("open", "acknowledged", "resolved")
 ALERT_SCOPES: Final = frozenset({Scope.CHECKINS.value, Scope.FULL_RECORD.value, Scope.PROXY.value})
 SUMMARY_MAX_CHARS: Final = 300
 NOTE_MAX_CHARS: Final = 4000
+# How many times an unacknowledged alert escalates at most (``ALSCARE_ALERT_ESCALATION_LEVELS``).
+DEFAULT_ESCALATION_LEVELS: Final = 3
 
 
 def clinic_receiving_alerts(db: Session, *, patient: Patient) -> int | None:
@@ -295,31 +298,53 @@ def alert_inbox(
 
 
 def escalate_unacknowledged(
-    db: Session, *, now: datetime, after: timedelta, base_url: str | None = None
+    db: Session,
+    *,
+    now: datetime,
+    after: timedelta,
+    levels: int = DEFAULT_ESCALATION_LEVELS,
+    base_url: str | None = None,
 ) -> list[Alert]:
-    """Escalate open alerts nobody has acknowledged: level n goes up once the alert is (n + 1) × ``after`` old.
+    """Escalate open alerts nobody has acknowledged to the level their age has reached: ``k`` × ``after``
+    old is level ``k``, and never above ``levels``.
 
-    Each step is a conditional UPDATE (still open, still at the level read), so two workers running at once
-    escalate an alert once, and only the one whose UPDATE matched queues the escalation notification.
+    Why a jump and not one level per call: the worker calls this every few seconds, and an alert found late
+    (after the worker was down, or with many levels due) used to climb one level per cycle, an email set per
+    step (the "escalation storm" of issue 11). Now each call moves an alert straight to its due level and
+    queues one set of notifications for it, so every level is notified at most once and an alert is never
+    notified more than ``levels`` times. Each step is a conditional UPDATE (still open, still at the level
+    read), so two workers running at once escalate an alert once, and only the one whose UPDATE matched queues
+    the notification.
     """
     if after <= timedelta(0):
         raise ValueError("after must be a positive time")
+    if levels < 1:
+        raise ValueError("levels must be at least 1")
     candidates = db.execute(
-        select(Alert)
-        .where(Alert.status == "open", Alert.clinic_id.is_not(None), Alert.created_at <= now - after)
+        select(Alert.id, Alert.escalation_level, Alert.created_at)
+        .where(
+            Alert.status == "open",
+            Alert.clinic_id.is_not(None),
+            Alert.escalation_level < levels,
+            Alert.created_at <= now - after,
+        )
         .order_by(Alert.created_at, Alert.id)
-    ).scalars()
-    due = [(a.id, a.escalation_level) for a in candidates if a.created_at + (a.escalation_level + 1) * after <= now]
+    ).all()
+    due = [
+        (alert_id, level, target)
+        for alert_id, level, created_at in candidates
+        if (target := min(levels, (now - created_at) // after)) > level
+    ]
     from alscare.delivery.outbox import enqueue_escalation_notifications
 
     escalated: list[Alert] = []
-    for alert_id, level in due:
+    for alert_id, level, target in due:
         result = cast(
             CursorResult[Any],
             db.execute(
                 update(Alert)
                 .where(Alert.id == alert_id, Alert.status == "open", Alert.escalation_level == level)
-                .values(escalation_level=level + 1, escalated_at=now)
+                .values(escalation_level=target, escalated_at=now)
                 .execution_options(synchronize_session=False)
             ),
         )

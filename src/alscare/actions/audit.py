@@ -1,7 +1,14 @@
 """The audit trail: append-only and hash-chained (see ``AuditEvent``).
 
-Writers lock the single ``audit_head`` row first, so concurrent requests append one after another and the
-chain never forks; the lock is held only to the end of the caller's transaction.
+Appending takes no lock (issue 11, item 2): ``record_event`` inserts the row with its fields only, and any
+number of requests append side by side. ``seal_pending`` then links the rows into the hash chain in the
+order they became visible: under a lock on the one ``audit_head`` row it gives each unsealed row the next
+``seq``, the previous entry's hash and its own. The worker seals every cycle; ``verify`` and the checkpoint
+seal first, so what they check and anchor is the whole trail. The database triggers refuse every DELETE and
+every UPDATE except that one sealing step on an unsealed row, which cannot change a field the hash covers.
+
+Until a row is sealed (seconds, while the worker runs) it is protected by the triggers only, not yet by
+the chain; an unsealed row with edited fields would be sealed as it is.
 """
 
 from __future__ import annotations
@@ -9,11 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alscare.security.hashchain import GENESIS, ChainProblem, entry_hash, verify_chain
+from alscare.storage.db import claim_write
 from alscare.storage.models import AuditEvent, AuditHead, User
+
+SEAL_BATCH = 5000
 
 
 def record_event(
@@ -27,41 +37,67 @@ def record_event(
     detail: str | None = None,
     source_ip: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction."""
+    """Append one event inside the caller's transaction; it is sealed into the chain later."""
     # Hash the time exactly as it will read back from the database: in UTC.
-    now = now.astimezone(UTC)
-    head = db.execute(select(AuditHead).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(singleton=1, last_id=0, last_hash=GENESIS)
-        db.add(head)
-        db.flush()
     event = AuditEvent(
-        id=head.last_id + 1,
-        at=now,
+        at=now.astimezone(UTC),
         actor_user_id=actor_user_id,
         patient_id=patient_id,
         action=action,
         resource=resource,
         detail=detail,
         source_ip=source_ip,
-        prev_hash=head.last_hash,
-        hash="",
     )
-    event.hash = entry_hash(head.last_hash, event.chain_fields())
     db.add(event)
-    head.last_id = event.id
-    head.last_hash = event.hash
     db.flush()
     return event
 
 
+def seal_pending(db: Session, *, batch: int = SEAL_BATCH) -> int:
+    """Seal every row appended so far into the chain, oldest first, in the caller's transaction; how many.
+
+    Rows are taken in id order among those visible now; a row whose transaction commits later (a lower id
+    on PostgreSQL, numbered before a faster one committed) is sealed in a later round, further along.
+    """
+    claim_write(db)
+    head = db.execute(select(AuditHead).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(singleton=1, last_id=0, last_hash=GENESIS)
+        db.add(head)
+        db.flush()
+    sealed = 0
+    while True:
+        pending = (
+            db.execute(select(AuditEvent).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id).limit(batch))
+            .scalars()
+            .all()
+        )
+        for event in pending:
+            event.seq = head.last_id + 1
+            event.prev_hash = head.last_hash
+            event.hash = entry_hash(head.last_hash, event.chain_fields())
+            head.last_id, head.last_hash = event.seq, event.hash
+        db.flush()
+        sealed += len(pending)
+        if len(pending) < batch:
+            return sealed
+
+
+def unsealed_count(db: Session) -> int:
+    return int(db.execute(select(func.count()).select_from(AuditEvent).where(AuditEvent.seq.is_(None))).scalar_one())
+
+
 def verify(db: Session) -> list[ChainProblem]:
-    """Recompute the whole chain; an empty list means no row was edited, removed or reordered."""
-    rows = db.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()
-    problems = verify_chain((e.id, e.chain_fields(), e.prev_hash, e.hash) for e in rows)
+    """Seal what is pending, then recompute the whole chain; an empty list means no row was edited, removed or
+    reordered. (The seal is kept only if the caller commits; the check holds either way.)"""
+    seal_pending(db)
+    rows = db.execute(select(AuditEvent).where(AuditEvent.seq.is_not(None)).order_by(AuditEvent.seq)).scalars()
+    problems = verify_chain((e.id, e.chain_fields(), e.prev_hash or "", e.hash or "") for e in rows)
     head = db.execute(select(AuditHead)).scalar_one_or_none()
-    last = db.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one_or_none()
-    if head is not None and (last is None or last.hash != head.last_hash):
+    last = db.execute(
+        select(AuditEvent).where(AuditEvent.seq.is_not(None)).order_by(AuditEvent.seq.desc()).limit(1)
+    ).scalar_one_or_none()
+    if head is not None and head.last_id > 0 and (last is None or last.hash != head.last_hash):
         # Rows removed from the end leave the chain consistent but shorter than the head remembers.
         problems.append(ChainProblem(index=-1, entry_id=head.last_id, reason="newest entries are missing"))
     return problems
@@ -74,6 +110,7 @@ class AccessLogEntry:
     role: str
     action: str
     resource: str
+    user_id: int | None = None  # who, as an id: the page says "You" for the viewer
 
 
 def access_log(db: Session, *, patient_id: int, limit: int = 200) -> list[AccessLogEntry]:
@@ -92,6 +129,7 @@ def access_log(db: Session, *, patient_id: int, limit: int = 200) -> list[Access
             role=u.role if u else "system",
             action=e.action,
             resource=e.resource,
+            user_id=u.id if u else None,
         )
         for e, u in rows
     ]
@@ -110,7 +148,7 @@ def record_list_view(
 
     The event's ``detail`` holds how many people were shown and a SHA-256 over their ids (so the hash chain
     covers the list); ``audit_event_patients`` holds one row per person, inserted in one statement. One
-    lock and one event per page view, however many people are on it.
+    event per page view, however many people are on it, and no lock.
     """
     import hashlib
     from typing import cast

@@ -62,11 +62,12 @@ def _signature(key: bytes, payload: dict[str, object]) -> str:
 
 
 def current_checkpoint(db: Session, *, now: datetime) -> Checkpoint | None:
-    """The newest entry of the chain, or None while the trail is empty."""
-    last = db.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one_or_none()
-    if last is None:
+    """The newest sealed entry of the chain, or None while nothing is sealed."""
+    sealed = AuditEvent.seq.is_not(None)
+    last = db.execute(select(AuditEvent).where(sealed).order_by(AuditEvent.seq.desc()).limit(1)).scalar_one_or_none()
+    if last is None or last.hash is None:
         return None
-    count = db.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+    count = db.execute(select(func.count()).select_from(AuditEvent).where(sealed)).scalar_one()
     return Checkpoint(
         entry_id=last.id, entry_hash=last.hash, entries=int(count), written_at=now.astimezone(UTC).isoformat()
     )
@@ -79,7 +80,15 @@ def signed_document(checkpoint: Checkpoint, *, secret_key: bytes) -> dict[str, o
 
 
 def write_checkpoint(db: Session, *, path: Path, secret_key: bytes, now: datetime) -> Checkpoint | None:
-    """Write the signed checkpoint atomically (write, fsync, rename), readable only by its owner."""
+    """Write the signed checkpoint atomically (write, fsync, rename), readable only by its owner.
+
+    Rows still waiting are sealed and the seal committed first: the file must never name a hash that a
+    rolled-back transaction took away again.
+    """
+    from alscare.actions.audit import seal_pending
+
+    seal_pending(db)
+    db.commit()
     checkpoint = current_checkpoint(db, now=now)
     if checkpoint is None:
         return None
@@ -129,7 +138,11 @@ def check_against_checkpoint(db: Session, checkpoint: Checkpoint) -> list[ChainP
         problems.append(
             ChainProblem(-1, checkpoint.entry_id, "hash differs from the signed checkpoint: the chain was rewritten")
         )
-    position = db.execute(select(func.count()).select_from(AuditEvent).where(AuditEvent.id <= entry.id)).scalar_one()
+    if entry.seq is None:
+        return [*problems, ChainProblem(-1, checkpoint.entry_id, "the checkpointed entry is no longer sealed")]
+    position = db.execute(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.seq.is_not(None), AuditEvent.seq <= entry.seq)
+    ).scalar_one()
     if position != checkpoint.entries:
         problems.append(
             ChainProblem(

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from alscare.actions.alerts import ALERT_SCOPES
@@ -95,6 +95,15 @@ class SummaryRow(NamedTuple):
     symptom_due_at: datetime | None
     alsfrs_due_at: datetime | None
     next_due_at: datetime | None
+    speech_at_most_2_from: date | None
+    speech_at_most_2_to: date | None
+    speech_at_most_2_reached: bool | None
+    fvc_below_50_from: date | None
+    fvc_below_50_to: date | None
+    fvc_below_50_reached: bool | None
+    total_at_most_24_from: date | None
+    total_at_most_24_to: date | None
+    total_at_most_24_reached: bool | None
 
 
 @dataclass(frozen=True)
@@ -104,8 +113,7 @@ class DashboardRow:
     summary: SummaryRow | None
     open_alerts: int
     overdue: bool
-    # Seam: "expected to cross" forecast columns (clinical/forecast.py, another stream) fill this, keyed by
-    # column id, through ``FORECAST_CELLS``. Empty until wired.
+    # The "expected to cross" columns, keyed by column id (``FORECAST_COLUMNS``), from the stored summary.
     forecast: dict[str, str] = field(default_factory=dict)
 
 
@@ -265,12 +273,9 @@ def _rows(db: Session, stmt: Select[Any], now: datetime) -> list[DashboardRow]:
                 summary=summary,
                 open_alerts=int(n),
                 overdue=summary is not None and summary.next_due_at is not None and summary.next_due_at <= now,
+                forecast={} if summary is None else crossing_cells(summary),
             )
         )
-    if rows:
-        found = crossing_cells(db, [r.patient_id for r in rows], now)
-        for r in rows:
-            r.forecast.update(found.get(r.patient_id, {}))
     return rows
 
 
@@ -284,28 +289,23 @@ def unanswered_count_for_clinic(db: Session, *, clinic_id: int) -> int:
         ConsentGrant.scope.in_(MESSAGE_SCOPES),
         ConsentGrant.revoked_at.is_(None),
     )
+    # One pass over the messages: each conversation's newest message, and its newest from the clinic.
     last = (
         select(
             Message.patient_id,
             func.max(Message.created_at).label("at"),
+            func.max(case((Message.from_clinic.is_(True), Message.created_at))).label("clinic_at"),
         )
-        .group_by(Message.patient_id)
-        .subquery()
-    )
-    last_from_clinic = (
-        select(Message.patient_id, func.max(Message.created_at).label("at"))
-        .where(Message.from_clinic.is_(True))
+        .where(Message.patient_id.in_(granted))
         .group_by(Message.patient_id)
         .subquery()
     )
     stmt = (
         select(func.count(last.c.patient_id))
         .join(Patient, Patient.id == last.c.patient_id)
-        .outerjoin(last_from_clinic, last_from_clinic.c.patient_id == last.c.patient_id)
         .where(
             Patient.clinic_id == clinic_id,
-            Patient.id.in_(granted),
-            or_(last_from_clinic.c.at.is_(None), last.c.at > last_from_clinic.c.at),
+            or_(last.c.clinic_at.is_(None), last.c.at > last.c.clinic_at),
         )
     )
     return int(db.execute(stmt).scalar_one())

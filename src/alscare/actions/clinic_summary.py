@@ -32,6 +32,7 @@ from typing import Any, Final, cast
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
+from alscare.actions.forecast import crossing_values
 from alscare.actions.schedules import DEFAULT_INTERVAL_DAYS, Kind
 from alscare.clinical.alsfrs_r import Assessment
 from alscare.clinical.errors import InvalidInput
@@ -41,6 +42,10 @@ from alscare.storage.models import AlsfrsAssessment, CheckIn, CheckInSchedule, P
 from alscare.storage.models.clinic_dashboard import PatientSummary
 
 CHANGE_WINDOW_DAYS: Final = 92
+# The forecast's crossing ranges run from the day they were computed: rows older than this are recomputed by
+# the worker (``refresh_stale_summaries``) even when nothing in the record changed.
+STALE_AFTER: Final = timedelta(days=1)
+STALE_BATCH: Final = 500
 _CHUNK: Final = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
 
 
@@ -69,8 +74,8 @@ def summary_values(
     tier, fvc_percent, weight_kg), oldest first. ``intervals``: days per schedule kind.
     """
     values: dict[str, Any] = {"patient_id": patient.id, "refreshed_at": now}
-    if assessments:
-        ordered = sorted(assessments, key=lambda a: a[0])
+    ordered = sorted(assessments, key=lambda a: a[0])
+    if ordered:
         latest_on, latest_total, latest_answers, _ = ordered[-1]
         values["last_alsfrs_on"] = latest_on
         values["last_alsfrs_total"] = latest_total
@@ -113,6 +118,14 @@ def summary_values(
     values["symptom_due_at"] = symptom_due
     values["alsfrs_due_at"] = alsfrs_due
     values["next_due_at"] = min(symptom_due, alsfrs_due)
+    values.update(
+        crossing_values(
+            patient,
+            [(a[0], a[1], a[2]) for a in ordered],
+            [(c[0].date(), c[2]) for c in check_ins if c[2] is not None],
+            today=now.date(),
+        )
+    )
     return values
 
 
@@ -127,7 +140,14 @@ def refresh_summaries(db: Session, *, patient_ids: Iterable[int] | None, now: da
         ids = sorted(set(patient_ids))
     written = 0
     for chunk in _chunks(ids):
-        patients = list(db.execute(select(Patient).where(Patient.id.in_(chunk))).scalars())
+        # Lock these people's rows (in id order, FOR NO KEY UPDATE, which a check-in's own foreign-key lock does
+        # not conflict with): two check-ins of one person commit one after the other here, or both would delete
+        # and re-insert the same summary row. The audit head lock used to serialise them by accident.
+        patients = list(
+            db.execute(
+                select(Patient).where(Patient.id.in_(chunk)).order_by(Patient.id).with_for_update(key_share=True)
+            ).scalars()
+        )
         assessments: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for row in db.execute(
             select(
@@ -165,3 +185,28 @@ def refresh_summaries(db: Session, *, patient_ids: Iterable[int] | None, now: da
             db.execute(insert(cast(Table, PatientSummary.__table__)), [{c: r.get(c) for c in columns} for r in rows])
         written += len(rows)
     return written
+
+
+def refresh_stale_summaries(db: Session, *, now: datetime, batch: int = STALE_BATCH) -> int:
+    """Recompute up to ``batch`` summary rows computed more than ``STALE_AFTER`` ago, oldest first, and rows
+    for people who have none yet. Run by the worker every few minutes, so a clinic of 10,000 is refreshed
+    within the day in small transactions. Returns the number of rows written."""
+    stale = list(
+        db.execute(
+            select(PatientSummary.patient_id)
+            .where(PatientSummary.refreshed_at < now - STALE_AFTER)
+            .order_by(PatientSummary.refreshed_at, PatientSummary.patient_id)
+            .limit(batch)
+        ).scalars()
+    )
+    missing = list(
+        db.execute(
+            select(Patient.id)
+            .outerjoin(PatientSummary, PatientSummary.patient_id == Patient.id)
+            .where(PatientSummary.patient_id.is_(None))
+            .order_by(Patient.id)
+            .limit(max(batch - len(stale), 0))
+        ).scalars()
+    )
+    ids = stale + missing
+    return refresh_summaries(db, patient_ids=ids, now=now) if ids else 0

@@ -21,11 +21,15 @@ def grant_access(
     patient_id: int,
     scope: str,
     now: datetime,
-    grantee_email: str | None = None,
+    grantee_user_id: int | None = None,
     grantee_clinic_id: int | None = None,
     source_ip: str | None = None,
 ) -> ConsentGrant:
-    """Share ``scope`` with one person (by the email of their account) or one clinic."""
+    """Share ``scope`` with one clinic, or with one account already known by its id, at once.
+
+    Pages and the API never share with a person this way: sharing by email is an invitation the person accepts
+    (``actions.share_invitations``), so the sharer never learns whether an email has an account (finding 5).
+    """
     open_record(
         db,
         user=actor,
@@ -38,16 +42,15 @@ def grant_access(
     )
     if scope not in {s.value for s in GRANTABLE_SCOPES}:
         raise InvalidInput("scope", "Choose what to share from the list.")
-    if (grantee_email is None) == (grantee_clinic_id is None):
-        raise InvalidInput("grantee_email", "Give either a person's email or a clinic, not both.")
-    grantee_user_id = None
-    if grantee_email is not None:
-        grantee = db.execute(select(User).where(User.email == grantee_email.strip().lower())).scalar_one_or_none()
-        if grantee is None:
-            raise InvalidInput("grantee_email", "No account uses this email. Invite them first.")
-        if grantee.id == actor.id:
-            raise InvalidInput("grantee_email", "You can already see your own record.")
-        grantee_user_id = grantee.id
+    if (grantee_user_id is None) == (grantee_clinic_id is None):
+        raise InvalidInput("grantee_clinic_id", "Give either a person or a clinic, not both.")
+    if scope == Scope.RESEARCH.value and grantee_user_id is not None:
+        raise InvalidInput("grantee_user_id", "Research use is shared with a clinic, not with a person.")
+    if grantee_user_id is not None:
+        if db.get(User, grantee_user_id) is None:
+            raise NotFound("No such account.")
+        if grantee_user_id == actor.id:
+            raise InvalidInput("grantee_user_id", "You can already see your own record.")
     elif db.get(Clinic, grantee_clinic_id) is None:
         raise InvalidInput("grantee_clinic_id", "No such clinic.")
     existing = db.execute(

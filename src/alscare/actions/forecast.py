@@ -2,19 +2,15 @@
 table's "expected to cross" columns.
 
 This module only translates rows into the core's inputs. A person with no onset date, no date of birth or no
-assessment has no forecast (``None``), never a guessed one. The clinic columns are computed for a whole page
-of people with a fixed number of queries (one for the people, one for their assessments, one for their FVC),
-so the dashboard's statement count does not grow with the number of people.
+assessment has no forecast (``None``), never a guessed one. The clinic columns are computed with the rest of a
+person's summary row (``actions.clinic_summary``) and read back from it, so the dashboard and its CSV export
+never fit a forecast while a clinician waits.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from datetime import date
 
 from alscare.clinical.errors import InvalidInput
 from alscare.clinical.forecast import (
@@ -27,9 +23,9 @@ from alscare.clinical.forecast import (
     trajectory,
 )
 from alscare.clinical.progression import DatedTotal
-from alscare.storage.models import AlsfrsAssessment, CheckIn, Patient
+from alscare.storage.models import AlsfrsAssessment, Patient
 
-__all__ = ["CROSSING_COLUMNS", "band_for", "crossing_cells", "trajectory_for"]
+__all__ = ["CROSSING_COLUMNS", "band_for", "crossing_cells", "crossing_values", "trajectory_for"]
 
 
 def _age_at(birth: date, on: date) -> float:
@@ -79,46 +75,59 @@ def _range_text(r: CrossingRange | None) -> str:
     return f"{r.earliest.isoformat()} to {r.latest.isoformat()}"
 
 
-def crossing_cells(db: Session, patient_ids: list[int], now: datetime) -> dict[int, dict[str, str]]:
-    """For each person on a page: the three crossing columns as date ranges ("2027-03-01 to 2027-09-12")."""
-    if not patient_ids:
-        return {}
-    today = now.date()
-    patients = {p.id: p for p in db.execute(select(Patient).where(Patient.id.in_(patient_ids))).scalars()}
-    totals: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    speech: dict[int, list[DatedValue]] = defaultdict(list)
-    for pid, on, total, answers in db.execute(
-        select(
-            AlsfrsAssessment.patient_id, AlsfrsAssessment.assessed_on, AlsfrsAssessment.total, AlsfrsAssessment.answers
+def crossing_values(
+    patient: Patient,
+    assessments: Sequence[tuple[date, int, object]],
+    fvc: Sequence[tuple[date, float]],
+    *,
+    today: date,
+) -> dict[str, date | bool | None]:
+    """The summary row's crossing columns (``<column>_from``, ``_to``, ``_reached``) for one person.
+
+    ``assessments``: (assessed_on, total, answers), oldest first; ``fvc``: (day, % predicted), oldest first.
+    Computed when the person's data change and refreshed daily (``clinic_summary.refresh_stale_summaries``),
+    because the forecast runs from "today": a 10,000-row export then reads stored dates instead of fitting
+    10,000 forecasts.
+    """
+    values: dict[str, date | bool | None] = {}
+    for column, _ in CROSSING_COLUMNS:
+        values[f"{column}_from"] = values[f"{column}_to"] = values[f"{column}_reached"] = None
+    t = trajectory_for(patient, ((on, total) for on, total, _ in assessments), today=today)
+    speech = [
+        DatedValue(on=on, value=float(answers["1"]))
+        for on, _, answers in assessments
+        if on <= today and isinstance(answers, dict) and isinstance(answers.get("1"), int)
+    ]
+    try:
+        found = expected_crossings(
+            t, today=today, fvc=[DatedValue(on=on, value=float(v)) for on, v in fvc if on <= today], speech=speech
         )
-        .where(AlsfrsAssessment.patient_id.in_(patient_ids))
-        .order_by(AlsfrsAssessment.assessed_on)
-    ):
-        totals[pid].append((on, total))
-        if isinstance(answers, dict) and isinstance(answers.get("1"), int):
-            speech[pid].append(DatedValue(on=on, value=float(answers["1"])))
-    fvc: dict[int, list[DatedValue]] = defaultdict(list)
-    for pid, at, percent in db.execute(
-        select(CheckIn.patient_id, CheckIn.submitted_at, CheckIn.fvc_percent)
-        .where(CheckIn.patient_id.in_(patient_ids), CheckIn.fvc_percent.is_not(None))
-        .order_by(CheckIn.submitted_at)
-    ):
-        if percent is not None:
-            fvc[pid].append(DatedValue(on=at.date(), value=float(percent)))
-    out: dict[int, dict[str, str]] = {}
-    for pid in patient_ids:
-        patient = patients.get(pid)
-        if patient is None:
-            continue
-        t = trajectory_for(patient, totals.get(pid, []), today=today)
-        try:
-            found = expected_crossings(
-                t,
-                today=today,
-                fvc=[v for v in fvc.get(pid, []) if v.on <= today],
-                speech=[v for v in speech.get(pid, []) if v.on <= today],
+    except InvalidInput:
+        return values
+    for column, _ in CROSSING_COLUMNS:
+        r: CrossingRange | None = getattr(found, column)
+        if r is not None:
+            values[f"{column}_from"], values[f"{column}_to"], values[f"{column}_reached"] = (
+                r.earliest,
+                r.latest,
+                r.already,
             )
-        except InvalidInput:
+    return values
+
+
+def crossing_cells(summary: object) -> dict[str, str]:
+    """The three crossing columns of a stored summary row as date ranges ("2027-03-01 to 2027-09-12")."""
+    out: dict[str, str] = {}
+    for column, _ in CROSSING_COLUMNS:
+        earliest = getattr(summary, f"{column}_from", None)
+        if earliest is None:
+            out[column] = ""
             continue
-        out[pid] = {column: _range_text(getattr(found, column)) for column, _ in CROSSING_COLUMNS}
+        out[column] = _range_text(
+            CrossingRange(
+                earliest=earliest,
+                latest=getattr(summary, f"{column}_to", None),
+                already=bool(getattr(summary, f"{column}_reached", False)),
+            )
+        )
     return out

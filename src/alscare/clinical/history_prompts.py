@@ -178,7 +178,7 @@ def _number(value: object, name: str, low: float, high: float, unit: str, *, low
 _MEASUREMENT_LIMITS: Final[dict[str, tuple[float, float, str, bool]]] = {
     "fvc_percent": (FVC_PERCENT_MIN, FVC_PERCENT_MAX, "% of predicted", False),
     "snip_cmh2o": (SNIP_CMH2O_MIN, SNIP_CMH2O_MAX, "cmH₂O", False),
-    "weight_kg": (0.0, WEIGHT_KG_MAX, "kg", True),
+    "weight_kg": (0.0, WEIGHT_KG_MAX, "kg", True),  # stored history: entries from before the 20 kg floor still read
 }
 
 

@@ -125,8 +125,10 @@ CHECK_IN_FIELDS: Final[Mapping[str, FieldSpec]] = {
 # as a guideline figure: the sources read ask for action on "rapid" or "continued" weight loss (AAN 2009
 # nutrition algorithm; clinical-reference §8) without a number, and EFNS 2012 calls > 10 % malnutrition.
 WEIGHT_LOSS_THRESHOLD_PERCENT: Final = 5.0
-# Plausibility limits on weights (input hygiene, not clinical thresholds).
-WEIGHT_KG_MAX: Final = 400.0
+# Plausibility limits on an adult's weight (input hygiene, not clinical thresholds; issue 7 sets 20-300 kg, so
+# that a slip like 0.5 or 7240 is caught and asked again instead of stored).
+WEIGHT_KG_MIN: Final = 20.0
+WEIGHT_KG_MAX: Final = 300.0
 QUESTIONS_MAX_CHARS: Final = 4000
 MEDICINES_MAX_ITEMS: Final = 100
 MEDICINE_NAME_MAX_CHARS: Final = 200
@@ -225,8 +227,8 @@ def _parse_bool(field: str, value: object) -> bool:
 def _parse_weight(field: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidInput(field, "must be a number of kilograms")
-    if not 0 < value <= WEIGHT_KG_MAX:
-        raise InvalidInput(field, f"must be more than 0 and at most {WEIGHT_KG_MAX:g} kg")
+    if not WEIGHT_KG_MIN <= value <= WEIGHT_KG_MAX:
+        raise InvalidInput(field, f"must be between {WEIGHT_KG_MIN:g} and {WEIGHT_KG_MAX:g} kg")
     return float(value)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from alscare.actions.audit import record_event
 from alscare.actions.errors import InvalidInput, NotFound
-from alscare.security.netaddr import first_refusal, resolve
+from alscare.security.netaddr import Address, first_refusal, resolve
 from alscare.security.tokens import new_token
 from alscare.storage.models import User, WebhookEndpoint
 
@@ -78,11 +78,22 @@ def check_webhook_url(raw: str, field: str = "url", *, allow_private: bool = Fal
 
 def check_webhook_target(url: str) -> str | None:
     """Why ``url``'s host may not be called (resolving it now), or None. OSError if it does not resolve."""
+    return resolve_webhook_target(url)[1]
+
+
+def resolve_webhook_target(url: str) -> tuple[list[Address], str | None]:
+    """Every address ``url``'s host resolves to now, and why one of them may not be called (or None).
+
+    The worker connects to these very addresses (``transports.PinnedBackend``): resolving the name again when
+    connecting would let a name re-pointed in between (DNS rebinding) reach an address never checked.
+    OSError if the name does not resolve.
+    """
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    refusal = first_refusal(resolve(host, port))
-    return None if refusal is None else f"{refusal[1]} ({refusal[0]})"
+    addresses = resolve(host, port)
+    refusal = first_refusal(addresses)
+    return addresses, None if refusal is None else f"{refusal[1]} ({refusal[0]})"
 
 
 def clinic_webhook_endpoints(db: Session, *, user: User) -> list[WebhookEndpoint]:

@@ -25,11 +25,14 @@ alscare POSTs a JSON body (``{"event", "alert_id", "severity", "clinic_id", "cre
 from __future__ import annotations
 
 import smtplib
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
+import httpcore
 import httpx
 
 from alscare.mail import OutboxMailer, SmtpMailer
@@ -121,18 +124,78 @@ def _by_code(code: int, text: str) -> Exception:
     return PermanentError(text) if 500 <= code < 600 else TransientError(text)
 
 
+class PinnedBackend(httpcore.NetworkBackend):
+    """Connects to the addresses checked for a host, never to what the name resolves to when connecting.
+
+    httpx would otherwise resolve the host a second time as it connects, and a name re-pointed between the
+    check and the call (DNS rebinding) would reach an address nobody checked. Only the TCP connection is
+    pinned: the request still names the host, so the Host header and the TLS server name (SNI) and
+    certificate check stay those of the URL. A host with no pinned addresses is not connected to at all.
+    """
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._pins: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def pin(self, host: str, addresses: list[str]) -> None:
+        with self._lock:
+            self._pins[host.lower()] = list(addresses)
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        with self._lock:
+            addresses = list(self._pins.get(host.lower(), ()))
+        if not addresses:
+            raise httpcore.ConnectError(f"no checked address for {host}")
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as e:  # try the next checked address, as a resolver's list is tried
+                last = e
+        assert last is not None
+        raise last
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("webhooks are sent over TCP only")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _PinnedTransport(httpx.HTTPTransport):
+    """httpx's own transport, with its connection pool on a ``PinnedBackend``."""
+
+    def __init__(self, backend: PinnedBackend) -> None:
+        super().__init__()
+        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), network_backend=backend)
+
+
 class WebhookTransport:
     """POSTs the JSON body to a clinic's endpoint, signed with the endpoint's secret."""
 
     def __init__(self, timeout: float = 10, *, allow_private: bool = False) -> None:
         self.timeout = timeout
         # ALSCARE_WEBHOOK_ALLOW_PRIVATE: without it, a target resolving to a private, loopback or link-local
-        # address is refused just before each call, so a name re-pointed after it was saved (DNS rebinding)
-        # cannot turn the worker against the server's own network.
+        # address is refused just before each call, and the call goes to the addresses checked then
+        # (``PinnedBackend``), so a name re-pointed after it was checked (DNS rebinding) cannot turn the
+        # worker against the server's own network. (A pinned client ignores HTTPS_PROXY: the addresses it
+        # checked are the ones it connects to.)
         self.allow_private = allow_private
+        self._pins: PinnedBackend | None = None if allow_private else PinnedBackend()
+        transport = None if self._pins is None else _PinnedTransport(self._pins)
         # One client, so connections (and the TLS set-up) are reused between calls. Redirects are refused:
         # a receiver that moved must be re-registered, not followed to wherever it points.
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False, transport=transport)
 
     def close(self) -> None:
         self._client.close()
@@ -140,17 +203,19 @@ class WebhookTransport:
     def send(self, envelope: Envelope, *, now: datetime) -> None:
         if not envelope.secret:
             raise PermanentError("webhook endpoint has no secret")
-        if not self.allow_private:
-            from alscare.delivery.endpoints import check_webhook_target
+        if self._pins is not None:
+            from alscare.delivery.endpoints import resolve_webhook_target
 
             try:
-                problem = check_webhook_target(envelope.to)
+                host = httpx.URL(envelope.to).raw_host.decode("ascii")
+                addresses, problem = resolve_webhook_target(envelope.to)
             except OSError as e:
                 raise TransientError(_short(f"name resolution: {type(e).__name__}: {e}")) from e
-            except ValueError as e:
+            except (ValueError, httpx.InvalidURL) as e:
                 raise PermanentError(_short(f"invalid URL: {e}")) from e
             if problem is not None:
                 raise PermanentError(_short(f"refused: the webhook address points to {problem}"))
+            self._pins.pin(host, [str(a) for a in addresses])
         body = envelope.body.encode("utf-8")
         headers = {
             "Content-Type": "application/json",

@@ -256,7 +256,10 @@ def _accepts(fn: Callable[..., object], name: str) -> bool:
 # Tasks that need not run every cycle: the least time between two runs in one process. Guideline prompts are
 # refreshed once a day per person (``alscare.actions.prompts``) in batches, so a run every few minutes keeps up
 # with a large clinic without a query every 2 s.
-THROTTLED: Final[dict[str, timedelta]] = {"refresh_due_prompts": timedelta(minutes=5)}
+THROTTLED: Final[dict[str, timedelta]] = {
+    "refresh_due_prompts": timedelta(minutes=5),
+    "refresh_stale_summaries": timedelta(minutes=5),
+}
 _last_run: dict[str, datetime] = {}
 _last_run_lock = threading.Lock()
 
@@ -280,9 +283,14 @@ def run_periodic(sessions: sessionmaker[Session], *, settings: Settings, now: da
     logs) and does not stop delivery."""
     minutes = int(getattr(settings, "alert_escalate_minutes", DEFAULT_ESCALATE_MINUTES))
     tasks: list[tuple[str, str, dict[str, Any]]] = [
-        ("alscare.actions.alerts", "escalate_unacknowledged", {"after": timedelta(minutes=minutes)}),
+        (
+            "alscare.actions.alerts",
+            "escalate_unacknowledged",
+            {"after": timedelta(minutes=minutes), "levels": int(getattr(settings, "alert_escalation_levels", 3))},
+        ),
         ("alscare.actions.schedules", "send_due_reminders", {}),
         ("alscare.actions.prompts", "refresh_due_prompts", {}),
+        ("alscare.actions.clinic_summary", "refresh_stale_summaries", {}),
     ]
     for module, name, kwargs in tasks:
         fn = _optional_action(module, name)
@@ -297,12 +305,30 @@ def run_periodic(sessions: sessionmaker[Session], *, settings: Settings, now: da
         except Exception as e:
             log.error("%s.%s failed: %s", module, name, type(e).__name__)
     _checkpoint_audit_trail(sessions, settings=settings, now=now)
+    _heartbeat(sessions, now=now)
+
+
+def _heartbeat(sessions: sessionmaker[Session], *, now: datetime) -> None:
+    """Tell ``/healthz`` this worker is alive (actions/health.py); a failure is logged like any task's."""
+    from alscare.actions.health import beat
+
+    try:
+        beat(sessions, now=now)
+    except Exception as e:
+        log.error("heartbeat failed: %s", type(e).__name__)
 
 
 def _checkpoint_audit_trail(sessions: sessionmaker[Session], *, settings: Settings, now: datetime) -> None:
     """Anchor the audit trail outside the database every few minutes (see actions/audit_anchor.py)."""
+    from alscare.actions.audit import seal_pending
     from alscare.actions.audit_anchor import CHECKPOINT_FILE, checkpoint_if_due
 
+    try:  # rows are appended unsealed (no lock per request): link them into the chain every cycle
+        with sessions() as db:
+            seal_pending(db)
+            db.commit()
+    except Exception as e:
+        log.error("audit sealing failed: %s", type(e).__name__)
     try:
         with sessions() as db:
             checkpoint_if_due(db, path=settings.data_dir / CHECKPOINT_FILE, secret_key=settings.secret_key, now=now)

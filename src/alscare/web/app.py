@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 
@@ -9,20 +10,29 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alscare.actions.errors import InvalidInput, NotFound, PermissionDenied
+from alscare.clinical.wording import load_wording
 from alscare.mail import Mailer, mailer_for
 from alscare.security.ratelimit import ThrottleStore
 from alscare.security.secretbox import use_key
 from alscare.settings import Settings, load_settings
-from alscare.storage.db import make_engine, make_sessionmaker
+from alscare.storage.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from alscare.web.context import AppContext
 from alscare.web.deps import SignInRequired
 from alscare.web.middleware import SECURITY_HEADERS, SessionAndHeadersMiddleware
 
 log = logging.getLogger("alscare.web")
+
+
+def _route_template(request: Request) -> str:
+    """The matched route's template (``/invite/{token}``), never the raw path: paths such as
+    ``/signup/confirm/<token>`` or ``/password/reset/<token>`` carry live tokens, which must not reach a log."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "(no route)"
 
 
 def _wants_json(request: Request) -> bool:
@@ -37,11 +47,12 @@ def create_app(
 ) -> FastAPI:
     settings = settings or load_settings()
     use_key(settings.secret_key)  # two-step keys and webhook secrets are sealed at rest with it
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
     ctx = AppContext(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
+        read_sessions=make_read_sessionmaker(engine),
         mailer=mailer or mailer_for(settings),
         throttle=ThrottleStore(),
     )
@@ -59,6 +70,10 @@ def create_app(
         cookie_secure=settings.cookie_secure,
         max_age_seconds=settings.session_hours * 3600,
     )
+    from alscare.web.admission import AdmissionGate
+
+    # Outermost: requests wait here, holding neither a thread nor a connection (see web/admission.py).
+    app.add_middleware(AdmissionGate, pool_size=settings.db_pool_size)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
 
     from alscare.web.api import care_wishes as care_wishes_api
@@ -92,6 +107,10 @@ def create_app(
     app.include_router(account.router)
     app.include_router(records.router)
     app.include_router(checkins.router)
+    from alscare.web.pages import checkin_steps, reading
+
+    app.include_router(checkin_steps.router)
+    app.include_router(reading.router)
     app.include_router(alerts.router)
     app.include_router(alsfrs.router)
     app.include_router(schedules.router)
@@ -116,15 +135,23 @@ def create_app(
 
     app.include_router(account_settings.router)
     app.include_router(clinic_admin.router)
+    from alscare.web.api import fhir as fhir_api
+    from alscare.web.api.docs import enrich_openapi
+    from alscare.web.pages import emergency
+    from alscare.web.pages import fhir as fhir_pages
 
-    @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
-    def healthz() -> Response:
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:
-            return JSONResponse({"status": "database unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+    app.include_router(fhir_pages.router)
+    app.include_router(fhir_api.router)
+    enrich_openapi(app)
+
+    app.include_router(emergency.router)
+    from alscare.web.pages import carer_check
+
+    app.include_router(carer_check.router)
+
+    from alscare.web import health
+
+    app.include_router(health.router)
 
     @app.exception_handler(SignInRequired)
     async def _to_signin(request: Request, _exc: SignInRequired) -> Response:
@@ -157,6 +184,9 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if not _wants_json(request) and any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            # /patients/abc names no page: a person gets the same "page not found" page as any unknown address.
+            return _error_page(request, 404, NOT_FOUND_TITLE, NOT_FOUND_MESSAGE)
         errors = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", "invalid"), "type": e.get("type", "invalid")}
             for e in exc.errors()
@@ -166,11 +196,14 @@ def create_app(
     @app.exception_handler(Exception)
     async def _server_error(request: Request, exc: Exception) -> Response:
         # Starlette answers unhandled errors outside every middleware: add the security headers here too.
-        log.error("unhandled error on %s %s (%s)", request.method, request.url.path, type(exc).__name__)
+        log.error("unhandled error on %s %s (%s)", request.method, _route_template(request), type(exc).__name__)
         if _wants_json(request):
-            response: Response = JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
+            response: Response = JSONResponse({"detail": _WORDS["server_error"]["api"]}, status_code=500)
         else:
-            response = HTMLResponse(_PLAIN_ERROR, status_code=500)
+            try:  # the site's own error page; the plain one if even that cannot be drawn
+                response = _error_page(request, 500, _SERVER_ERROR_TITLE, _SERVER_ERROR_TEXT)
+            except Exception:
+                response = HTMLResponse(_PLAIN_ERROR, status_code=500)
         response.headers.update(SECURITY_HEADERS)
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -179,16 +212,27 @@ def create_app(
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_json(request) or exc.status_code == 405:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        return _error_page(request, exc.status_code, "Something went wrong", str(exc.detail))
+        if exc.status_code == 404:
+            return _error_page(request, 404, NOT_FOUND_TITLE, NOT_FOUND_MESSAGE)
+        return _error_page(request, exc.status_code, _SERVER_ERROR_TITLE, str(exc.detail))
 
     return app
 
 
+# The words of the error pages (clinical/wording/errors.en.toml).
+_WORDS = load_wording("errors.en")
+NOT_FOUND_TITLE: str = _WORDS["not_found"]["title"]
+NOT_FOUND_MESSAGE: str = _WORDS["not_found"]["message"]
+_SERVER_ERROR_TITLE: str = _WORDS["server_error"]["title"]
+_SERVER_ERROR_TEXT: str = _WORDS["server_error"]["message"]
+_REFUSED_TITLE: str = _WORDS["refused"]["title"]
+
+# The page sent when even the error template cannot be drawn: nothing here may fail.
 _PLAIN_ERROR = (
-    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went wrong - alscare</title>'
-    '<link rel="stylesheet" href="/static/alscare.css"></head><body><main><h1>Something went wrong</h1>'
-    "<p>Something went wrong on our side. Try again in a minute. In an emergency, call your local emergency "
-    "number.</p></main></body></html>"
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    f"<title>{html.escape(_SERVER_ERROR_TITLE)} - alscare</title>"
+    '<link rel="stylesheet" href="/static/alscare.css"></head><body><main>'
+    f"<h1>{html.escape(_SERVER_ERROR_TITLE)}</h1><p>{html.escape(_SERVER_ERROR_TEXT)}</p></main></body></html>"
 )
 
 
@@ -201,7 +245,7 @@ def input_refused_response(request: Request, status: int, message: str, field: t
                 {"detail": [{"loc": list(field), "msg": message, "type": "invalid_input"}]}, status_code=422
             )
         return JSONResponse({"detail": message}, status_code=status)
-    title = "Page not found" if status == 404 else "Please check what you sent"
+    title = NOT_FOUND_TITLE if status == 404 else _REFUSED_TITLE
     return _error_page(request, status, title, message)
 
 

@@ -26,3 +26,19 @@ class AppContext:
     mailer: Mailer
     throttle: ThrottleStore
     clock: Callable[[], datetime] = utc_now
+    # Sessions for web requests: they start read-only and never take SQLite's write lock unless
+    # they write (storage/db.py). None: every request gets a write session.
+    read_sessions: sessionmaker[Session] | None = None
+
+    def __post_init__(self) -> None:
+        self._read_pair = self.sessions
+
+    def sessions_for(self, *, write: bool) -> sessionmaker[Session]:
+        """The session factory for a request that may write, or one that (mostly) reads.
+
+        Whoever replaces ``sessions`` (a test binding every session to its own transaction) gets it for
+        reads too: the read factory is used only alongside the write factory it was made with.
+        """
+        if write or self.read_sessions is None or self._read_pair is not self.sessions:
+            return self.sessions
+        return self.read_sessions

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from alscare.actions.records import RecordRefused
 from alscare.security.tokens import csrf_token, csrf_valid, new_token, token_digest
+from alscare.storage.db import claim_write
 from alscare.storage.models import User, WebSession
 from alscare.web.context import AppContext
 
@@ -23,12 +24,19 @@ def app_context(request: Request) -> AppContext:
 
 def get_db(request: Request) -> Iterator[Session]:
     """A session per request. Handlers commit explicitly; anything uncommitted is rolled back — except that a
-    refused attempt to open a record stays on the audit trail even though the request fails."""
-    with app_context(request).sessions() as db:
+    refused attempt to open a record stays on the audit trail even though the request fails.
+
+    Every request's session starts read-only: on SQLite it takes the write lock only at its first write (or
+    ``SELECT ... FOR UPDATE``, or ``claim_write``), not while it checks the session cookie, reads the form and
+    decides; see ``storage/db.py``. What it read before that first write has PostgreSQL's READ COMMITTED
+    guarantees, which the handlers are written for already (row locks and unique keys, not snapshots)."""
+    factory = app_context(request).sessions_for(write=False)
+    with factory() as db:
         try:
             yield db
         except RecordRefused as refused:
             db.rollback()
+            claim_write(db)  # the refusal count is read, then written
             refused.keep_on_audit_trail(db)
             db.commit()
             raise

@@ -35,6 +35,10 @@ def render(
         emergency_number = own.emergency_number if own else app_context(request).settings.default_emergency_number
     if "nav_counts" not in context and db is not None and user is not None and user.role == "clinician":
         context["nav_counts"] = _nav_counts(request, db, user)
+    if "reading" not in context and db is not None and user is not None:
+        from alscare.actions.reading import reading_of
+
+        context["reading"] = reading_of(db, user.id)
     return TEMPLATES.TemplateResponse(
         request,
         template,

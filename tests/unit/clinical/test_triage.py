@@ -233,6 +233,9 @@ def test_weight_without_usual_weight_does_not_fire() -> None:
         ("weight_kg", -70),
         ("weight_kg", 0),
         ("usual_weight_kg", 400.5),
+        ("usual_weight_kg", 300.1),
+        ("weight_kg", 0.5),  # issue 7: 0.5 kg was accepted; an adult's weight is 20-300 kg
+        ("weight_kg", 19.9),
         ("usual_weight_kg", float("nan")),
         ("questions", 42),
         ("questions", "x" * (QUESTIONS_MAX_CHARS + 1)),
@@ -248,9 +251,9 @@ def test_bad_input_refused_naming_the_field(field: str, value: object) -> None:
 
 def test_limits_are_inclusive() -> None:
     check_in = CheckIn.from_mapping(
-        {"weight_kg": 400, "usual_weight_kg": 0.1, "questions": "x" * QUESTIONS_MAX_CHARS, "fever": None}
+        {"weight_kg": 300, "usual_weight_kg": 20, "questions": "x" * QUESTIONS_MAX_CHARS, "fever": None}
     )
-    assert check_in.weight_kg == 400.0
+    assert (check_in.weight_kg, check_in.usual_weight_kg) == (300.0, 20.0)
     assert check_in.fever is None
 
 

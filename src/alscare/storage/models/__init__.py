@@ -179,6 +179,8 @@ class Invitation(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when the inviter cancels a pending invitation (migration 0004); a cancelled link no longer works.
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who accepted it (migration 0017): a new account, or an existing one that signed in to accept a share.
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
     clinic: Mapped[Clinic | None] = relationship()
@@ -255,8 +257,11 @@ class AuditEvent(Base):
     resource: Mapped[str] = mapped_column(String(60))
     detail: Mapped[str | None] = mapped_column(String(200))
     source_ip: Mapped[str | None] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Empty until the row is sealed into the chain (``actions/audit.seal_pending``): appending takes no lock.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The row's place in the chain, given when it is sealed (rows are sealed in the order they became visible).
+    seq: Mapped[int | None] = mapped_column(Integer, index=True, unique=True)
 
     def chain_fields(self) -> dict[str, Any]:
         """The fields the hash covers, in the canonical form used by ``alscare.security.hashchain``."""
@@ -273,7 +278,8 @@ class AuditEvent(Base):
 
 
 class AuditHead(Base):
-    """One row holding the newest audit hash; locking it serialises writers so the chain never forks."""
+    """One row holding the newest sealed entry (its ``seq`` as ``last_id``, and its hash); the sealer locks it,
+    so two sealers never fork the chain. Writers of audit rows never touch it."""
 
     __tablename__ = "audit_head"
     __table_args__ = (UniqueConstraint("singleton"),)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Final
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, event
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from alscare.storage.models import Base, UTCDateTime
@@ -26,7 +26,10 @@ class PatientSummary(Base):
     """The dashboard's figures for one person, as of ``refreshed_at``."""
 
     __tablename__ = "patient_summaries"
-    __table_args__ = (Index("ix_patient_summaries_next_due_at", "next_due_at"),)
+    __table_args__ = (
+        Index("ix_patient_summaries_next_due_at", "next_due_at"),
+        Index("ix_patient_summaries_refreshed_at", "refreshed_at"),
+    )
 
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -50,6 +53,18 @@ class PatientSummary(Base):
     symptom_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     alsfrs_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The forecast's "expected to cross" ranges (``clinical.forecast.expected_crossings``) as of the refresh:
+    # ``_from``/``_to`` the 80 % interval's edges (``_to`` None: after the 12-month horizon), ``_reached`` the
+    # latest measurement is already there. All None: no forecast for that threshold.
+    speech_at_most_2_from: Mapped[date | None] = mapped_column(Date)
+    speech_at_most_2_to: Mapped[date | None] = mapped_column(Date)
+    speech_at_most_2_reached: Mapped[bool | None] = mapped_column(Boolean)
+    fvc_below_50_from: Mapped[date | None] = mapped_column(Date)
+    fvc_below_50_to: Mapped[date | None] = mapped_column(Date)
+    fvc_below_50_reached: Mapped[bool | None] = mapped_column(Boolean)
+    total_at_most_24_from: Mapped[date | None] = mapped_column(Date)
+    total_at_most_24_to: Mapped[date | None] = mapped_column(Date)
+    total_at_most_24_reached: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class AuditEventPatient(Base):

@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictInt
 
 from alscare.access import GRANTABLE_SCOPES, Action, Scope
-from alscare.actions import accounts, alerts, checkins, consent, messages, schedules
+from alscare.actions import accounts, alerts, checkins, consent, messages, schedules, share_invitations
 from alscare.actions.assessments import assessments_of, record_alsfrs_assessment
 from alscare.actions.audit import record_list_view
+from alscare.actions.errors import InvalidInput
 from alscare.actions.records import access_log_of, may, may_each, open_record, visible_patients
 from alscare.storage.models import Patient
 from alscare.web.deps import ApiUser, Db, api_csrf, client_ip, csrf_for
@@ -23,7 +24,9 @@ from alscare.web.presenters import assessment_row, record_summary
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(api_csrf)])
 
-ScopeName = Literal["checkins", "care_wishes", "medicines", "prognosis", "profile_details", "full_record", "proxy"]
+ScopeName = Literal[
+    "checkins", "care_wishes", "medicines", "prognosis", "profile_details", "full_record", "proxy", "research"
+]
 assert set(ScopeName.__args__) == {s.value for s in GRANTABLE_SCOPES}  # type: ignore[attr-defined]
 
 ErrorResponses: dict[int | str, dict[str, Any]] = {
@@ -151,6 +154,17 @@ class GrantOut(BaseModel):
     grantee_clinic_id: int | None
     granted_at: datetime
     revoked_at: datetime | None
+
+
+class ShareInvitationOut(BaseModel):
+    """A share with a person waits for them to accept (finding 5): the same answer whether or not the email has
+    an account. The link goes only to their inbox."""
+
+    invitation_id: int
+    email: str
+    scopes: list[str]
+    status: Literal["waiting"] = "waiting"
+    expires_at: datetime
 
 
 class AccessLogOut(BaseModel):
@@ -371,15 +385,43 @@ def list_grants(request: Request, patient_id: PatientId, user: ApiUser, db: Db) 
     return [_grant_out(g) for g in grants]
 
 
-@router.post("/patients/{patient_id}/grants", response_model=GrantOut, status_code=201, responses=ErrorResponses)
-def add_grant(request: Request, patient_id: PatientId, body: GrantIn, user: ApiUser, db: Db) -> GrantOut:
+@router.post(
+    "/patients/{patient_id}/grants",
+    response_model=GrantOut | ShareInvitationOut,
+    status_code=201,
+    responses={**ErrorResponses, 202: {"model": ShareInvitationOut, "description": "Invitation sent; not shared yet."}},
+)
+def add_grant(
+    request: Request, response: Response, patient_id: PatientId, body: GrantIn, user: ApiUser, db: Db
+) -> GrantOut | ShareInvitationOut:
+    """Share with a clinic at once (201), or invite a person by email (202): they see the record only once they
+    accept from the link emailed to them, and the answer is the same whether or not the email has an account."""
+    ctx = request.app.state.ctx
+    if body.grantee_email is not None and body.grantee_clinic_id is None:
+        inv, token = share_invitations.invite_to_share(
+            db,
+            actor=user,
+            patient_id=patient_id,
+            email=body.grantee_email,
+            scopes=[body.scope],
+            now=ctx.clock(),
+            source_ip=client_ip(request),
+        )
+        mail = share_invitations.share_mail(inv, token=token, base_url=ctx.settings.base_url)
+        db.commit()
+        ctx.mailer.send(to=mail.to, subject=mail.subject, body=mail.body)
+        response.status_code = 202
+        return ShareInvitationOut(invitation_id=inv.id, email=inv.email, scopes=inv.scopes, expires_at=inv.expires_at)
+    if body.grantee_email is not None:
+        raise InvalidInput("grantee_email", "Give either a person's email or a clinic, not both.")
+    if body.grantee_clinic_id is None:
+        raise InvalidInput("grantee_email", "Give either a person's email or a clinic.")
     g = consent.grant_access(
         db,
         actor=user,
         patient_id=patient_id,
         scope=body.scope,
-        now=request.app.state.ctx.clock(),
-        grantee_email=body.grantee_email,
+        now=ctx.clock(),
         grantee_clinic_id=body.grantee_clinic_id,
         source_ip=client_ip(request),
     )
@@ -428,6 +470,15 @@ def invite(request: Request, body: InvitationIn, user: ApiUser, db: Db) -> Invit
     db.commit()
     ctx.mailer.send(to=mail.to, subject=mail.subject, body=mail.body)
     return InvitationOut(id=inv.id, email=inv.email, role=inv.role, expires_at=inv.expires_at)
+
+
+@router.delete("/invitations/{invitation_id}", status_code=204, responses=ErrorResponses)
+def cancel_invitation(request: Request, invitation_id: PatientId, user: ApiUser, db: Db) -> Response:
+    """Withdraw a pending invitation (one you sent, or one to see a record whose sharing you manage): its link
+    stops working at once. Anyone else gets 404; one already accepted or expired is left as it is."""
+    accounts.cancel_invitation(db, actor=user, invitation_id=invitation_id, now=request.app.state.ctx.clock())
+    db.commit()
+    return Response(status_code=204)
 
 
 # --- Messages: the person's conversation with their clinic (scope: check-ins) ------------------------------
@@ -625,8 +676,8 @@ class CheckInIn(Strict):
     headache_new: bool | None = None
     vision_change: bool | None = None
     back_pain_new: bool | None = None
-    weight_kg: float | None = Field(default=None, allow_inf_nan=False, description="More than 0, at most 400 kg.")
-    usual_weight_kg: float | None = Field(default=None, allow_inf_nan=False, description="More than 0, at most 400.")
+    weight_kg: float | None = Field(default=None, allow_inf_nan=False, description="From 20 to 300 kg.")
+    usual_weight_kg: float | None = Field(default=None, allow_inf_nan=False, description="From 20 to 300 kg.")
     fvc_percent: float | None = Field(default=None, allow_inf_nan=False, description="FVC, % predicted, 10-150.")
     snip_cmh2o: float | None = Field(default=None, allow_inf_nan=False, description="SNIP, cmH2O, 0-200.")
     spo2_percent: float | None = Field(default=None, allow_inf_nan=False, description="SpO2, %, 50-100.")

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alscare.access import GRANTABLE_SCOPES, SCOPE_LABELS
-from alscare.actions import accounts, security
+from alscare.actions import accounts, security, share_invitations, sign_up
 from alscare.actions.errors import InvalidInput, NotFound
-from alscare.web.deps import Db, client_ip, end_session, optional_user, pending_user, start_session
+from alscare.storage.models import Invitation
+from alscare.web.deps import Db, PageUser, client_ip, end_session, optional_user, pending_user, start_session
 from alscare.web.next_path import safe_next, with_next
 from alscare.web.pages.forms import choices, optional_date, optional_number, read_form, text
 from alscare.web.render import render
@@ -28,6 +29,12 @@ ONSET_REGION_OPTIONS = [
     ("trunk", "Body (trunk)"),
 ]
 SEX_OPTIONS = [("", "Prefer not to say"), ("female", "Female"), ("male", "Male"), ("other", "Other")]
+
+
+async def _take_at_least(seconds: float, *, since: float) -> None:
+    """Wait until ``seconds`` have passed ``since`` (a ``time.monotonic()`` reading), so that an answer's timing
+    cannot tell a known email from an unknown one (``/password/forgot``, ``/signup``)."""
+    await asyncio.sleep(max(0.0, seconds - (time.monotonic() - since)))
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -199,21 +206,65 @@ def signup_form(request: Request) -> Response:
 
 @router.post("/signup")
 async def signup(request: Request, db: Db) -> Response:
+    """Check the form, then answer "check your email" for a new address and a known one alike, in the same
+    time (``actions.sign_up``): the account is made when the emailed link is used."""
+    started = time.monotonic()
     form = await read_form(request)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("password", "csrf_token")}
     ctx = request.app.state.ctx
+    now = ctx.clock()
+    ip = client_ip(request)
+    if security.wait_seconds(db, [security.address_key(f"signup:{ip}")], now=now):
+        db.rollback()
+        return _signup_page(request, values, {"email": "Too many sign-ups from here. Wait an hour, then try again."})
     try:
-        user = accounts.sign_up_patient(
+        mail = sign_up.start_sign_up(
             db,
             email=text(form, "email", max_length=254),
             password=str(form.get("password") or ""),
             profile=_profile_from(form),
-            default_emergency_number=ctx.settings.default_emergency_number,
-            now=ctx.clock(),
+            now=now,
+            base_url=ctx.settings.base_url,
         )
     except InvalidInput as e:
         db.rollback()
         return _signup_page(request, values, {e.field: e.message})
+    # Per email: past the limit nothing more is sent (and nothing stored), and the answer stays the same.
+    email_limited = security.wait_seconds(db, [security.account_key(f"signup:{mail.to}")], now=now) is not None
+    if email_limited:
+        db.rollback()
+    security.register(db, security.address_key(f"signup:{ip}"), now=now, policy=security.FORGOT_ADDRESS_POLICY)
+    security.register(db, security.account_key(f"signup:{mail.to}"), now=now, policy=security.FORGOT_EMAIL_POLICY)
+    db.commit()
+    if not email_limited:
+        ctx.mailer.send(to=mail.to, subject=mail.subject, body=mail.body)
+    await _take_at_least(FORGOT_MIN_SECONDS, since=started)
+    return render(request, "signup_sent.html", title="Check your email", email=mail.to)
+
+
+@router.get("/signup/confirm/{token}")
+def signup_confirm_form(request: Request, token: str, db: Db) -> Response:
+    """The link from the email: a page with one button (a GET never creates the account)."""
+    try:
+        sign_up.find_pending(db, token=token, now=request.app.state.ctx.clock())
+    except NotFound as e:
+        db.rollback()
+        return render(request, "signup_confirm.html", title="Link not valid", problem=str(e), status_code=404)
+    db.rollback()
+    return render(request, "signup_confirm.html", title="Finish creating your account", token=token)
+
+
+@router.post("/signup/confirm/{token}")
+async def signup_confirm(request: Request, token: str, db: Db) -> Response:
+    await read_form(request)  # the CSRF check
+    ctx = request.app.state.ctx
+    try:
+        user = sign_up.finish_sign_up(
+            db, token=token, now=ctx.clock(), default_emergency_number=ctx.settings.default_emergency_number
+        )
+    except NotFound as e:
+        db.rollback()
+        return render(request, "signup_confirm.html", title="Link not valid", problem=str(e), status_code=404)
     start_session(db, request, user_id=user.id, pending_user_id=None)
     db.commit()
     return _redirect("/home?welcome=1")
@@ -263,7 +314,7 @@ async def forgot(request: Request, db: Db) -> Response:
     db.commit()
     if mail is not None:
         ctx.mailer.send(to=mail.to, subject=mail.subject, body=mail.body)
-    await asyncio.sleep(max(0.0, FORGOT_MIN_SECONDS - (time.monotonic() - started)))
+    await _take_at_least(FORGOT_MIN_SECONDS, since=started)
     # The same answer either way, so the page does not reveal who has an account.
     return render(request, "password_forgot.html", title="Check your email", sent=True)
 
@@ -307,17 +358,50 @@ def _invite_page(
         values=values,
         errors=errors,
         checked=checked or [],
-        scope_options=[(s.value, SCOPE_LABELS[s]) for s in GRANTABLE_SCOPES if s.value != "proxy"],
+        scope_options=[(s.value, SCOPE_LABELS[s]) for s in GRANTABLE_SCOPES if s.value not in ("proxy", "research")],
         scope_labels=SCOPE_LABELS,
         onset_regions=ONSET_REGION_OPTIONS,
         sexes=SEX_OPTIONS,
     )
 
 
+def _share_for_account(request: Request, db: Db, inv: Invitation, token: str) -> Response | None:
+    """For a share invitation to an email that has an account: the page to accept it signed in (or the way to
+    sign in first). None when the invitee has no account and makes one from the link. Only the link's holder —
+    the mailbox's owner — ever sees which it is; the sharer sees "waiting" either way (finding 5)."""
+    if inv.patient_id is None or not accounts._email_taken(db, inv.email):
+        return None
+    user = optional_user(request, db)
+    if user is None:
+        return _redirect(with_next("/signin", f"/invite/{token}"))
+    return render(
+        request,
+        "share_accept.html",
+        title="Accept what is shared with you",
+        user=user,
+        db=db,
+        invitation=inv,
+        token=token,
+        for_someone_else=user.email != inv.email,
+        scope_labels=SCOPE_LABELS,
+    )
+
+
 @router.get("/invite/{token}")
 def invitation_form(request: Request, token: str, db: Db) -> Response:
     inv = accounts.find_invitation(db, token=token, now=request.app.state.ctx.clock())
-    return _invite_page(request, inv, token, {})
+    return _share_for_account(request, db, inv, token) or _invite_page(request, inv, token, {})
+
+
+@router.post("/invite/{token}/accept")
+async def accept_share(request: Request, token: str, user: PageUser, db: Db) -> Response:
+    """A signed-in account accepts a share invitation sent to its email; the grants start now."""
+    await read_form(request)
+    share_invitations.accept_share(
+        db, token=token, user=user, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
+    )
+    db.commit()
+    return _redirect("/home?accepted=1")
 
 
 @router.post("/invite/{token}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -231,10 +232,10 @@ def choose(request: Request, user: PageUser, db: Db) -> Response:
     """The nav link: straight to one's own check-in, or to the only person one checks in for, or a choice."""
     own = own_patient(db, user=user)
     if own is not None:
-        return RedirectResponse(f"/patients/{own.id}/check-in", status_code=303)
+        return RedirectResponse(f"/patients/{own.id}/check-in/steps", status_code=303)
     people = [p for p in visible_patients(db, user=user) if may(db, user=user, patient=p, scope=Scope.CHECKINS)]
     if len(people) == 1:
-        return RedirectResponse(f"/patients/{people[0].id}/check-in", status_code=303)
+        return RedirectResponse(f"/patients/{people[0].id}/check-in/steps", status_code=303)
     return render(request, "checkin_form.html", title="Check in", user=user, db=db, active="check_in", people=people)
 
 
@@ -366,6 +367,34 @@ async def submit_check_in(request: Request, patient_id: int, user: PageUser, db:
         return _form_page(
             request, db, user, patient_id, client_id=client_id, errors={e.field: error_text(e)}, kept=_kept_values(form)
         )
+    return send_check_in(
+        request,
+        db,
+        user,
+        patient_id,
+        client_id=client_id,
+        data=data,
+        parsed=parsed,
+        on_invalid=lambda e: _form_page(
+            request, db, user, patient_id, errors={e.field: error_text(e)}, kept=_kept_values(form)
+        ),
+    )
+
+
+def send_check_in(
+    request: Request,
+    db: Session,
+    user: User,
+    patient_id: int,
+    *,
+    client_id: str,
+    data: dict[str, object],
+    parsed: checkin_actions.ParsedCheckIn,
+    on_invalid: Callable[[InvalidInput], Response],
+    on_stored: Callable[[CheckIn], None] | None = None,
+) -> Response:
+    """Triage, store once (``record_check_in``), and go to the result; shared by the one-page form and the
+    stepped check-in. ``on_stored`` runs in the same transaction as the store (the draft marks itself sent)."""
     default_number = request.app.state.ctx.settings.default_emergency_number
     contacts = _contacts_if_allowed(db, user, patient_id, default_number)
     if contacts.patient_id is not None:
@@ -382,10 +411,12 @@ async def submit_check_in(request: Request, patient_id: int, user: PageUser, db:
             source_ip=client_ip(request),
             base_url=request.app.state.ctx.settings.base_url,
         )
+        if on_stored is not None:
+            on_stored(outcome.check_in)
         db.commit()
     except InvalidInput as e:
         db.rollback()
-        return _form_page(request, db, user, patient_id, errors={e.field: error_text(e)}, kept=_kept_values(form))
+        return on_invalid(e)
     except NotFound:
         raise
     except Exception as exc:

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from alscare.access import GRANTABLE_SCOPES, HEADER_SHOWS, SCOPE_LABELS, SCOPE_SHOWS, Action, Scope
-from alscare.actions import accounts, consent
+from alscare.actions import accounts, consent, share_invitations
 from alscare.actions.aids import inputs_for
 from alscare.actions.assessments import assessments_of
 from alscare.actions.audit import record_list_view
@@ -15,6 +15,7 @@ from alscare.actions.errors import InvalidInput, NotFound
 from alscare.actions.records import access_log_of, may, open_record, own_patient, visible_patients
 from alscare.clinical.aids import suggest_aids
 from alscare.storage.models import Clinic, ConsentGrant, Invitation, Patient, User
+from alscare.web import access_log_view
 from alscare.web.deps import Db, PageUser, client_ip
 from alscare.web.pages.forms import choices, read_form, text
 from alscare.web.presenters import record_summary
@@ -58,6 +59,7 @@ def home(request: Request, user: PageUser, db: Db) -> Response:
         patients=patients,
         staff=staff,
         welcome=request.query_params.get("welcome") == "1",
+        accepted=request.query_params.get("accepted") == "1",
     )
 
 
@@ -168,7 +170,7 @@ async def grant(request: Request, patient_id: int, user: PageUser, db: Db) -> Re
         email = values["grantee_email"] if grantee == "person" else None
         clinic_id: int | None = None
         if grantee == "person" and not email:
-            raise InvalidInput("grantee_email", "Enter the email address of the person's alscare account.")
+            raise InvalidInput("grantee_email", "Enter the email address of the person.")
         if grantee.startswith("clinic:"):
             try:
                 clinic_id = int(grantee.removeprefix("clinic:"))
@@ -176,14 +178,30 @@ async def grant(request: Request, patient_id: int, user: PageUser, db: Db) -> Re
                 raise InvalidInput("grantee", "Choose who to share with.") from None
         elif grantee != "person":
             raise InvalidInput("grantee", "Choose who to share with.")
+        ctx = request.app.state.ctx
+        if email is not None:
+            # A person: always an invitation they accept, whether or not the email has an account (finding 5).
+            invitation, token = share_invitations.invite_to_share(
+                db,
+                actor=user,
+                patient_id=patient_id,
+                email=email,
+                scopes=scopes,
+                now=ctx.clock(),
+                source_ip=client_ip(request),
+            )
+            mail = share_invitations.share_mail(invitation, token=token, base_url=ctx.settings.base_url)
+            db.commit()
+            # The link travels only by email: shown here, the sharer could accept it themselves.
+            ctx.mailer.send(to=mail.to, subject=mail.subject, body=mail.body)
+            return RedirectResponse(f"/patients/{patient_id}/sharing?done=invited", status_code=303)
         for scope in scopes:
             consent.grant_access(
                 db,
                 actor=user,
                 patient_id=patient_id,
                 scope=scope,
-                now=request.app.state.ctx.clock(),
-                grantee_email=email,
+                now=ctx.clock(),
                 grantee_clinic_id=clinic_id,
                 source_ip=client_ip(request),
             )
@@ -278,6 +296,10 @@ def who_viewed(request: Request, patient_id: int, user: PageUser, db: Db) -> Res
         db, actor=user, patient_id=patient_id, now=request.app.state.ctx.clock(), source_ip=client_ip(request)
     )
     db.commit()
+    zone_name = request.app.state.ctx.settings.display_time_zone
+    rows = access_log_view.access_log_rows(
+        entries, viewer_id=user.id, owner_id=patient.user_id, zone=access_log_view.zone_for(zone_name)
+    )
     return render(
         request,
         "access_log.html",
@@ -285,7 +307,9 @@ def who_viewed(request: Request, patient_id: int, user: PageUser, db: Db) -> Res
         user=user,
         db=db,
         patient=patient,
-        entries=entries,
+        rows=rows,
+        caption=access_log_view.caption(zone_name),
+        browser_caption=access_log_view.browser_caption(),
         emergency_number=patient.emergency_number,
     )
 
