@@ -1,0 +1,21 @@
+"""worker delivery: reserved for issue 11 part B (empty until it needs a schema change)
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-04 01:10:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0018"
+down_revision: str | None = "0017"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """No schema change (yet)."""
+
+
+def downgrade() -> None:
+    """No schema change (yet)."""
