@@ -668,6 +668,7 @@ def _fill(path: str, world: World) -> str:
         "entry_id": world.medicine_entry_id,
         "invitation_id": 1,
         "user_id": 1,
+        "token_id": 1,
     }
     names = [part.split("}")[0] for part in path.split("{")[1:]]
     missing = [n for n in names if n not in values]

@@ -124,7 +124,7 @@ def staff_list(db: Session, *, admin: User) -> list[StaffMember]:
     clinic_id = require_admin(admin)
     rows = db.execute(
         select(User)
-        .where(User.clinic_id == clinic_id, User.role.in_(("clinician", "admin")))
+        .where(User.clinic_id == clinic_id, User.role.in_(("clinician", "admin")), User.is_service.is_(False))
         .order_by(User.display_name, User.id)
     ).scalars()
     return [

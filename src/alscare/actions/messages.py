@@ -156,7 +156,7 @@ def _recipients(db: Session, *, message: Message, patient: Patient) -> list[User
         )
         condition = or_(User.id.in_(granted), User.id == patient.user_id) if patient.user_id else User.id.in_(granted)
     else:
-        condition = and_(User.role == "clinician", User.clinic_id == patient.clinic_id)
+        condition = and_(User.role == "clinician", User.clinic_id == patient.clinic_id, User.is_service.is_(False))
     users = db.execute(select(User).where(condition, User.is_active.is_(True)).order_by(User.id)).scalars()
     return [u for u in users if u.id != message.author_id]
 

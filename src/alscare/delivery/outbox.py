@@ -206,7 +206,12 @@ def _staff_emails(db: Session, *, clinic_id: int, roles: tuple[str, ...]) -> lis
     return list(
         db.execute(
             select(User.email)
-            .where(User.clinic_id == clinic_id, User.role.in_(roles), User.is_active.is_(True))
+            .where(
+                User.clinic_id == clinic_id,
+                User.role.in_(roles),
+                User.is_active.is_(True),
+                User.is_service.is_(False),  # a clinic system's account (API token) has no mailbox
+            )
             .order_by(User.id)
         ).scalars()
     )

@@ -132,9 +132,11 @@ def create_app(
     app.include_router(care_wishes_pages.router)
     app.include_router(care_wishes_api.router)
     from alscare.web.pages import account_settings, clinic_admin
+    from alscare.web.pages import api_tokens as api_tokens_pages
 
     app.include_router(account_settings.router)
     app.include_router(clinic_admin.router)
+    app.include_router(api_tokens_pages.router)
     from alscare.web.api import fhir as fhir_api
     from alscare.web.api.docs import enrich_openapi
     from alscare.web.pages import emergency

@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from alscare.actions import api_tokens
 from alscare.actions.records import RecordRefused
 from alscare.security.tokens import csrf_token, csrf_valid, new_token, token_digest
 from alscare.storage.db import claim_write
@@ -93,7 +94,27 @@ def page_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     return user
 
 
-def api_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if the request carries one (a clinic system)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def api_user(request: Request, db: Db) -> User:
+    """Who calls the API: a clinic system by its bearer token (``actions/api_tokens``), else the signed-in
+    account of the session cookie. A bearer token that does not work is refused outright, never ignored in
+    favour of a cookie, so a system learns at once that its token has stopped."""
+    raw = bearer_token(request)
+    if raw is not None:
+        service = api_tokens.authenticate(db, raw=raw, now=now(request))
+        if service is None:
+            raise HTTPException(
+                status_code=401,
+                detail=api_tokens.wording()["errors"]["invalid"],
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        return service
+    user = optional_user(request, db)
     if user is None:
         raise HTTPException(status_code=401, detail="Sign in first.")
     return user
@@ -118,6 +139,9 @@ def api_csrf(request: Request) -> None:
     """Unsafe API calls authenticated by the session cookie must echo the CSRF token in a header."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
+    if bearer_token(request) is not None:
+        # A clinic system's token only reads (actions/api_tokens.py); it carries no session to forge.
+        raise HTTPException(status_code=403, detail=api_tokens.wording()["errors"]["read_only"])
     check_csrf(request, request.headers.get("x-csrf-token"))
 
 

@@ -94,6 +94,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # A carer's (or clinician's) phone number, shown to the care team as a tel: link (migration 0008).
     phone: Mapped[str | None] = mapped_column(String(40))
+    # A clinic system's account behind an API token (migration 0020, ``models/api_tokens.py``): it never signs
+    # in, is never emailed and is not listed as staff.
+    is_service: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     clinic: Mapped[Clinic | None] = relationship()
 
