@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 from app_server import Server
+from demo_state import clear_check_in_drafts, set_reading
 from keyboard import KeyboardUser
 from playwright.sync_api import Page
-from sqlalchemy import select
 
 from alscare.clinical.alsfrs_r import item
-from alscare.storage.db import make_engine, make_sessionmaker
-from alscare.storage.models import User
-from alscare.storage.models.checkin_steps import ReadingPreferences
 
 pytestmark = pytest.mark.e2e
 
@@ -32,20 +28,6 @@ Object.defineProperty(window, 'speechSynthesis', {configurable: true, value: {
   speak: u => window.__said.push(u.text), cancel: () => {}, speaking: false, pending: false,
   getVoices: () => [], addEventListener: () => {}}});
 """
-
-
-def set_reading(
-    server: Server, email: str, *, scanning: str = "off", seconds: float = 1.0, read_aloud: bool = False
-) -> None:
-    engine = make_engine(f"sqlite:///{server.data_dir / 'alscare.db'}")
-    with make_sessionmaker(engine)() as db:
-        user_id = db.execute(select(User.id).where(User.email == email)).scalar_one()
-        row = db.get(ReadingPreferences, user_id) or ReadingPreferences(user_id=user_id)
-        row.text_size, row.high_contrast, row.scanning, row.scan_seconds = 100, False, scanning, seconds
-        row.read_aloud, row.updated_at = read_aloud, datetime.now(UTC)
-        db.add(row)
-        db.commit()
-    engine.dispose()
 
 
 def sign_in(person: KeyboardUser, email: str, password: str) -> None:
@@ -108,16 +90,20 @@ def emergency_journey(switch: OneSwitch | TwoSwitches) -> None:
 @pytest.mark.parametrize("switches", ["one", "two"])
 def test_emergency_report_by_switch(server: Server, new_person: Callable[[str], KeyboardUser], switches: str) -> None:
     email = "kwame@demo.alscare.example"
+    clear_check_in_drafts(server, email)  # an earlier test may have left Kwame's check-in at a later step
     set_reading(server, email, scanning=switches)
-    kwame = new_person(f"switch-{switches}-emergency")
-    sign_in(kwame, email, server.password)
-    switch = OneSwitch(kwame.page) if switches == "one" else TwoSwitches(kwame.page)
-    emergency_journey(switch)
-    kwame.check_page("emergency")
-    print(
-        f"\nswitch presses ({switches} switch{'es' if switches == 'two' else ''}), emergency report: {switch.presses}"
-    )
-    set_reading(server, email)
+    try:
+        kwame = new_person(f"switch-{switches}-emergency")
+        sign_in(kwame, email, server.password)
+        switch = OneSwitch(kwame.page) if switches == "one" else TwoSwitches(kwame.page)
+        emergency_journey(switch)
+        kwame.check_page("emergency")
+        print(
+            f"\nswitch presses ({switches} switch{'es' if switches == 'two' else ''}), emergency report: "
+            f"{switch.presses}"
+        )
+    finally:
+        set_reading(server, email)  # scanning off again, whatever happened: later tests press Space and Enter
 
 
 def test_nothing_has_changed_check_in_by_one_switch(server: Server, new_person: Callable[[str], KeyboardUser]) -> None:
