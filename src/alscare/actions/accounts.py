@@ -179,6 +179,39 @@ def _new_patient(user: User, p: PatientProfile, default_number: str, now: dateti
     )
 
 
+def new_invitation(
+    db: Session,
+    *,
+    email: str,
+    role: str,
+    clinic_id: int | None,
+    patient_id: int | None,
+    scopes: list[str],
+    invited_by_id: int,
+    now: datetime,
+) -> tuple[Invitation, str]:
+    """Store an invitation (7 days) and return it with its one-time token; only the token's digest is kept.
+
+    The one place invitations are made: by staff and family (``create_invitation``) and by sharing a record
+    (``share_invitations.invite_to_share``). The token must then travel only by email.
+    """
+    token = new_token()
+    invitation = Invitation(
+        token_digest=token_digest(token),
+        email=email,
+        role=role,
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        scopes=scopes,
+        invited_by_id=invited_by_id,
+        created_at=now,
+        expires_at=now + INVITATION_LIFETIME,
+    )
+    db.add(invitation)
+    db.flush()
+    return invitation, token
+
+
 def create_invitation(
     db: Session,
     *,
@@ -211,20 +244,16 @@ def create_invitation(
             raise InvalidInput("scopes", "Choose at least one part of your record to share.")
     elif inviter.clinic_id is None:
         raise PermissionDenied("Your account is not attached to a clinic.")
-    token = new_token()
-    invitation = Invitation(
-        token_digest=token_digest(token),
+    invitation, token = new_invitation(
+        db,
         email=email,
         role=role,
         clinic_id=inviter.clinic_id,
         patient_id=patient_id,
         scopes=chosen,
         invited_by_id=inviter.id,
-        created_at=now,
-        expires_at=now + INVITATION_LIFETIME,
+        now=now,
     )
-    db.add(invitation)
-    db.flush()
     record_event(
         db,
         now=now,
@@ -615,6 +644,7 @@ __all__ = [
     "invitation_email",
     "invitation_mail",
     "inviter_may_still_share",
+    "new_invitation",
     "request_password_reset",
     "reset_password",
     "share_invitation_email",

@@ -31,6 +31,18 @@ from alscare.storage.models import Alert, CheckIn, Patient, User
 BODY_REGIONS: Final = ("bulbar", "left_arm", "right_arm", "left_leg", "right_leg", "trunk_breathing")
 BODY_SYMPTOMS: Final = ("weakness", "stiffness", "cramps", "twitching")
 MEASUREMENT_FIELDS: Final = ("fvc_percent", "snip_cmh2o", "spo2_percent")
+# The "other symptoms" asked together, in this order, by the stepped check-in and the one-page form alike.
+OTHER_SYMPTOM_FIELDS: Final = (
+    "weakness_new",
+    "slurred_speech",
+    "cramps",
+    "stiffness",
+    "twitching",
+    "fatigue",
+    "headache_new",
+    "vision_change",
+    "back_pain_new",
+)
 # Fields a check-in takes besides the triage fields. ``question`` is the triage field ``questions``.
 EXTRA_FIELDS: Final = ("body_map", *MEASUREMENT_FIELDS, "question")
 QUESTION_MAX_CHARS: Final = QUESTIONS_MAX_CHARS

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from alscare.access import Action, Scope
 from alscare.actions.accounts import (
-    INVITATION_LIFETIME,
     OutgoingMail,
     _check_scopes,
     find_invitation,
+    new_invitation,
     normalise_email,
     share_invitation_email,
 )
@@ -28,7 +28,6 @@ from alscare.actions.audit import record_event
 from alscare.actions.consent import add_grant
 from alscare.actions.errors import InvalidInput, NotFound, PermissionDenied
 from alscare.actions.records import open_record
-from alscare.security.tokens import new_token, token_digest
 from alscare.storage.models import ConsentGrant, Invitation, Patient, User
 
 __all__ = ["accept_share", "invite_to_share", "share_mail"]
@@ -65,20 +64,16 @@ def invite_to_share(
     address = normalise_email(email, "grantee_email")
     if address == actor.email:
         raise InvalidInput("grantee_email", "You can already see this record.")
-    token = new_token()
-    invitation = Invitation(
-        token_digest=token_digest(token),
+    invitation, token = new_invitation(
+        db,
         email=address,
         role="caregiver",
         clinic_id=None,
         patient_id=patient_id,
         scopes=chosen,
         invited_by_id=actor.id,
-        created_at=now,
-        expires_at=now + INVITATION_LIFETIME,
+        now=now,
     )
-    db.add(invitation)
-    db.flush()
     record_event(
         db,
         now=now,

@@ -88,17 +88,7 @@ SECTIONS: Final = (
         "other",
         "Other symptoms",
         "Since your last check-in.",
-        (
-            "weakness_new",
-            "slurred_speech",
-            "cramps",
-            "stiffness",
-            "twitching",
-            "fatigue",
-            "headache_new",
-            "vision_change",
-            "back_pain_new",
-        ),
+        checkin_actions.OTHER_SYMPTOM_FIELDS,
     ),
 )
 
