@@ -4,8 +4,9 @@ Run: .venv/bin/python bench/bench_delivery.py [-n 400] [--postgres postgresql+ps
      .venv/bin/python bench/bench_delivery.py --claims 400000 [--postgres ...]
 
 ``--claims N`` times one claim (``claim_next``: pick and conditional UPDATE, committed) against a table of N
-delivered notifications and a backlog of ``--backlog`` due ones (default 20,000): what the worker pays per notification on a clinic
-whose table has grown (issue 11: 65-75 ms at 420,000 rows on SQLite before the queue index).
+delivered notifications and a backlog of ``--backlog`` due ones (default 20,000): what the worker pays per
+notification on a clinic whose table has grown (issue 11: 65-75 ms at 420,000 rows on SQLite before the
+queue index).
 
 The sink is aiosmtpd's ``Sink`` handler in a separate process on 127.0.0.1 (so it does not compete with the
 workers for the GIL). Each worker is a thread with its own sessions, claiming with the conditional UPDATE

@@ -30,7 +30,6 @@ from alscare.delivery.outbox import (
 )
 from alscare.delivery.transports import EmailTransport, WebhookTransport
 from alscare.delivery.worker import (
-    MAX_ATTEMPTS,
     Transports,
     claim_next,
     deliver_due,
@@ -289,25 +288,37 @@ def test_transient_webhook_failure_is_retried_after_back_off_then_sent(
     assert len({c.headers["X-Alscare-Delivery"] for c in receiver.calls}) == 1
 
 
-def test_retries_back_off_exponentially_then_fail_after_the_last_attempt(
+def test_retries_back_off_exponentially_for_a_day_then_fail_and_tell_the_admin(
     sessions: sessionmaker[Session], smtp: SmtpSink, receiver: Receiver, receiver_clock: Clock, tmp_path: Path
 ) -> None:
-    make_world(sessions, webhook_url=receiver.url)
-    receiver.script = [503] * 20
+    world = make_world(sessions, webhook_url=receiver.url)
+    receiver.script = [503] * 100
     transports = smtp_transports(smtp.port, tmp_path)
     moment = NOW
     waits = []
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(100):
         receiver_clock.now = moment
-        deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment))
+        deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment), base_url=BASE_URL)
         [hook] = notifications(sessions, channel="webhook")
-        if hook.status == "pending":
-            waits.append((hook.next_attempt_at - moment).total_seconds())
-            moment = hook.next_attempt_at
-    assert waits == [30, 60, 120, 240, 480, 960, 1920]
-    assert (hook.status, hook.attempts, hook.last_error) == ("failed", MAX_ATTEMPTS, "HTTP 503 Service Unavailable")
-    assert len(receiver.calls) == MAX_ATTEMPTS
+        if hook.status != "pending":
+            break
+        waits.append((hook.next_attempt_at - moment).total_seconds())
+        moment = hook.next_attempt_at
+    # 30 s doubling to the 1 h cap, then hourly, the last try exactly 24 h after the alert was queued.
+    assert waits[:8] == [30, 60, 120, 240, 480, 960, 1920, 3600]
+    assert set(waits[8:-1]) == {3600} and 0 < waits[-1] <= 3600
+    assert moment == NOW + timedelta(hours=24)
+    assert (hook.status, hook.last_error) == ("failed", "HTTP 503 Service Unavailable")
+    assert hook.attempts == len(receiver.calls) == len(waits) + 1
+    # The administrator's notice was queued with the failure and sent in the same run; nothing is left.
     assert deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment + timedelta(days=1))) == 0
+    [notice] = notifications(sessions, kind="undelivered")
+    assert (notice.target, notice.status) == (world.admin, "sent")
+    [mail] = smtp.to(world.admin)
+    assert "could not be delivered" in mail["Subject"]
+    assert "a call to the clinic's webhook" in mail.get_content()
+    assert f"{BASE_URL}/clinic/alerts" in mail.get_content()
+    assert PATIENT_NAME not in mail.get_content()
 
 
 def test_permanent_webhook_failure_fails_at_once(
@@ -337,8 +348,14 @@ def test_smtp_550_fails_at_once_and_451_is_retried(
     smtp.busy.clear()
     later = NOW + timedelta(seconds=30)
     deliver_due(sessions, worker_id="w", transports=smtp_transports(smtp.port, tmp_path), clock=at(later))
-    assert {n.target: n.status for n in notifications(sessions)} == {refused: "failed", busy: "sent"}
-    assert [m["To"] for m in smtp.messages] == [busy]
+    # The refused alert email is reported to the clinic's administrator, once.
+    assert {n.target: n.status for n in notifications(sessions)} == {
+        refused: "failed",
+        busy: "sent",
+        world.admin: "sent",
+    }
+    assert [m["To"] for m in smtp.messages] == [world.admin, busy]
+    assert [n.kind for n in notifications(sessions, target=world.admin)] == ["undelivered"]
 
 
 def test_unreachable_servers_are_transient(sessions: sessionmaker[Session], tmp_path: Path) -> None:
@@ -374,7 +391,7 @@ def test_a_crashed_workers_claim_expires_and_another_worker_delivers(
         assert crashed is not None and crashed.claimed_until == NOW + timedelta(minutes=2)
     with sessions() as db:
         assert claim_next(db, worker_id="b", now=NOW + timedelta(minutes=1)) is None
-        assert claim_next(db, worker_id="b", now=NOW + timedelta(minutes=2)) is None
+        assert claim_next(db, worker_id="b", now=NOW + timedelta(minutes=1, seconds=59)) is None
     later = NOW + timedelta(minutes=2, seconds=1)
     with sessions() as db:
         taken = claim_next(db, worker_id="b", now=later)
@@ -418,6 +435,9 @@ def test_without_smtp_emails_are_written_to_the_outbox_folder(sessions: sessionm
 def test_run_once_runs_escalation_and_reminders_when_those_actions_exist(
     sessions: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    import alscare.actions.clinic_summary
+    import alscare.actions.prompts  # noqa: F401 - bound to the real alerts module before it is replaced below
+
     seen: list[tuple[str, dict[str, Any]]] = []
     alerts = types.ModuleType("alscare.actions.alerts")
     schedules = types.ModuleType("alscare.actions.schedules")
