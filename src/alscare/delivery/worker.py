@@ -331,6 +331,8 @@ THROTTLED: Final[dict[str, timedelta]] = {
     "refresh_due_prompts": timedelta(minutes=5),
     "refresh_stale_summaries": timedelta(minutes=5),
     "prune_delivered": timedelta(minutes=10),
+    # Rows for records made without the models (bulk loads, records older than migration 0018).
+    "schedule_new_people": timedelta(minutes=5),
 }
 _last_run: dict[str, datetime] = {}
 _last_run_lock = threading.Lock()
@@ -360,6 +362,7 @@ def run_periodic(sessions: sessionmaker[Session], *, settings: Settings, now: da
             "escalate_unacknowledged",
             {"after": timedelta(minutes=minutes), "levels": int(getattr(settings, "alert_escalation_levels", 3))},
         ),
+        ("alscare.actions.schedules", "schedule_new_people", {}),
         ("alscare.actions.schedules", "send_due_reminders", {}),
         ("alscare.actions.prompts", "refresh_due_prompts", {}),
         ("alscare.actions.clinic_summary", "refresh_stale_summaries", {}),

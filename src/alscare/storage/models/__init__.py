@@ -6,7 +6,7 @@ through a function in ``alscare.actions``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -22,7 +22,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
+    insert,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -292,6 +294,7 @@ class AuditHead(Base):
 
 
 __all__ = [
+    "DEFAULT_SCHEDULE_DAYS",
     "NOTIFICATION_QUEUE",
     "Alert",
     "AlsfrsAssessment",
@@ -477,6 +480,34 @@ class CheckInSchedule(Base):
     # When the reminder task next looks at this row: never later than the next reminder could be due (a lower
     # bound: the task recomputes and moves it on), so one indexed range finds the rows to look at, not a scan.
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+# How often each kind is due for a person who chose nothing else (``actions.schedules`` says why these).
+DEFAULT_SCHEDULE_DAYS: dict[str, int] = {"symptom_check_in": 7, "alsfrs_r": 28}
+
+
+@event.listens_for(Patient, "after_insert")
+def _schedule_new_person(mapper: Any, connection: Any, target: Patient) -> None:
+    """Give every new record one schedule row per kind, first looked at when it first falls due.
+
+    Why here: the reminder task finds what is due with one indexed range over ``remind_at`` (issue 11: it read
+    everyone's check-ins every cycle), which needs a row for every person; records are made in several places
+    (sign-up, the clinic, FHIR import, tests), and every one of them goes through this insert. Rows missing
+    for any other reason (bulk loads, records older than migration 0018) are added by
+    ``actions.schedules.schedule_new_people``, which the worker runs now and then.
+    """
+    connection.execute(
+        insert(CheckInSchedule),
+        [
+            {
+                "patient_id": target.id,
+                "kind": kind,
+                "interval_days": days,
+                "remind_at": target.created_at + timedelta(days=days),
+            }
+            for kind, days in DEFAULT_SCHEDULE_DAYS.items()
+        ],
+    )
 
 
 class Message(Base):

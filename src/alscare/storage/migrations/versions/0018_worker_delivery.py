@@ -6,8 +6,8 @@ PostgreSQL alike, however many delivered rows the table holds. ``next_attempt_at
 its claim's expiry, so rows claimed before the upgrade get it from ``claimed_until``.
 
 ``check_in_schedules.remind_at`` is when the reminder task next looks at a schedule (indexed). Existing rows
-start at the upgrade's moment: the first cycles look at each once (in batches) and move it on; people with no
-schedule row yet are given rows by the worker (``actions.schedules.schedule_new_people``).
+start at the upgrade's moment, and people with no row for a kind get one (default interval) at that moment: the
+first worker cycles look at each once, in batches, and move it on.
 
 Revision ID: 0018
 Revises: 0017
@@ -28,6 +28,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 QUEUE = "status IN ('pending','sending')"  # as models.NOTIFICATION_QUEUE at this revision
+DEFAULT_DAYS = {"symptom_check_in": 7, "alsfrs_r": 28}  # as models.DEFAULT_SCHEDULE_DAYS at this revision
 
 
 def upgrade() -> None:
@@ -46,10 +47,18 @@ def upgrade() -> None:
     with op.batch_alter_table("check_in_schedules") as batch_op:
         batch_op.add_column(sa.Column("remind_at", alscare.storage.models.UTCDateTime(), nullable=True))
         batch_op.create_index("ix_check_in_schedules_remind_at", ["remind_at"], unique=False)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    op.get_bind().execute(
-        sa.text("UPDATE check_in_schedules SET remind_at = :now").bindparams(sa.bindparam("now", now, sa.DateTime()))
-    )
+    # Every person gets a row per kind (new records get theirs when made), all looked at once soon.
+    now = sa.bindparam("now", datetime.now(UTC).replace(tzinfo=None), sa.DateTime())
+    bind = op.get_bind()
+    bind.execute(sa.text("UPDATE check_in_schedules SET remind_at = :now").bindparams(now))
+    for kind, days in DEFAULT_DAYS.items():
+        bind.execute(
+            sa.text(
+                "INSERT INTO check_in_schedules (patient_id, kind, interval_days, remind_at) "
+                "SELECT p.id, :kind, :days, :now FROM patients p WHERE NOT EXISTS "
+                "(SELECT 1 FROM check_in_schedules s WHERE s.patient_id = p.id AND s.kind = :kind)"
+            ).bindparams(now, kind=kind, days=days)
+        )
 
 
 def downgrade() -> None:
