@@ -70,8 +70,9 @@ class Kind(StrEnum):
 # Our defaults, not from a guideline: a weekly symptom check-in catches new problems between clinic visits;
 # a four-weekly ALSFRS-R matches how often self-report is usually collected in remote-monitoring studies.
 DEFAULT_INTERVAL_DAYS: Final = {Kind(kind): days for kind, days in DEFAULT_SCHEDULE_DAYS.items()}
-# Schedule rows one reminder run looks at; the next run (a couple of seconds later) takes the rest.
-REMINDER_BATCH: Final = 500
+# Schedule rows one reminder run looks at; the next run (a couple of seconds later) takes the rest. Small, as
+# a run holds the write lock on SQLite: after an upgrade or a bulk load, 100 rows are ~30-70 ms of it.
+REMINDER_BATCH: Final = 100
 # After reminding (or finding a due item already reminded), look again after at most this long: a check-in or
 # ALSFRS-R recorded with an earlier date than today can move the next due date closer than a full interval.
 RELOOK_AFTER: Final = timedelta(days=1)
