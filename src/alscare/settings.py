@@ -80,6 +80,12 @@ class Settings:
     worker_stale_seconds: int = 120
     # /healthz turns red when a due notification has waited longer than this (ALSCARE_MAX_BACKLOG_MINUTES).
     max_backlog_minutes: int = 15
+    # A notification that cannot be delivered is retried with back-off for this long after it was queued, then
+    # given up and the clinic's administrators are told (ALSCARE_NOTIFICATION_RETRY_HOURS).
+    notification_retry_hours: int = 24
+    # Delivered notifications are deleted by the worker this many days after they were sent; failed ones are
+    # kept for audit (ALSCARE_NOTIFICATION_RETENTION_DAYS).
+    notification_retention_days: int = 30
     # IANA time zone for times shown on pages (ALSCARE_TIME_ZONE); "" means the locale's (``TIME_ZONES``).
     time_zone: str = ""
 
@@ -209,6 +215,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         min_free_disk_mb=_int(env, "ALSCARE_MIN_FREE_DISK_MB", 200),
         worker_stale_seconds=_int(env, "ALSCARE_WORKER_STALE_SECONDS", 120),
         max_backlog_minutes=_positive(env, "ALSCARE_MAX_BACKLOG_MINUTES", 15),
+        notification_retry_hours=_positive(env, "ALSCARE_NOTIFICATION_RETRY_HOURS", 24),
+        notification_retention_days=_positive(env, "ALSCARE_NOTIFICATION_RETENTION_DAYS", 30),
         time_zone=_time_zone(env, "ALSCARE_TIME_ZONE"),
     )
 

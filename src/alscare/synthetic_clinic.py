@@ -31,9 +31,11 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from alscare.storage.models import (
+    DEFAULT_SCHEDULE_DAYS,
     Alert,
     AlsfrsAssessment,
     CheckIn,
+    CheckInSchedule,
     Clinic,
     ConsentGrant,
     Message,
@@ -298,6 +300,16 @@ def build_synthetic_clinic(
                 messages.append(_message(mid0 + len(messages), pid, clinician_id, True, asked + timedelta(hours=3)))
     _bulk(db, User, family)
     _bulk(db, Patient, patients)
+    # Bulk inserts skip the models' per-record schedule rows; the reminder task looks at each once, from now.
+    _bulk(
+        db,
+        CheckInSchedule,
+        [
+            {"patient_id": p["id"], "kind": kind, "interval_days": days, "remind_at": now}
+            for p in patients
+            for kind, days in DEFAULT_SCHEDULE_DAYS.items()
+        ],
+    )
     _bulk(db, ConsentGrant, grants)
     _bulk(db, AlsfrsAssessment, assessments)
     _bulk(db, CheckIn, check_ins)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from helpers import Clock
 from loopback import Receiver, SmtpSink, free_port, smtp_sink, webhook_receiver
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alscare.delivery.outbox import (
@@ -28,13 +28,13 @@ from alscare.delivery.outbox import (
     enqueue_email,
     enqueue_escalation_notifications,
 )
-from alscare.delivery.transports import EmailTransport, WebhookTransport
+from alscare.delivery.transports import EmailTransport, Envelope, TransientError, WebhookTransport
 from alscare.delivery.worker import (
-    MAX_ATTEMPTS,
     Transports,
     claim_next,
     deliver_due,
     deliver_one,
+    prune_delivered,
     run_once,
 )
 from alscare.settings import Settings, SmtpSettings
@@ -287,27 +287,41 @@ def test_transient_webhook_failure_is_retried_after_back_off_then_sent(
     assert (hook.status, hook.attempts, hook.sent_at) == ("sent", 2, NOW + timedelta(seconds=30))
     assert [c.signature_ok for c in receiver.calls] == [True, True]
     assert len({c.headers["X-Alscare-Delivery"] for c in receiver.calls}) == 1
+    [key] = {c.headers["Idempotency-Key"] for c in receiver.calls}  # the same on the retry: receivers drop repeats
+    assert key.startswith(f"alscare-notification-{hook.id}.")
 
 
-def test_retries_back_off_exponentially_then_fail_after_the_last_attempt(
+def test_retries_back_off_exponentially_for_a_day_then_fail_and_tell_the_admin(
     sessions: sessionmaker[Session], smtp: SmtpSink, receiver: Receiver, receiver_clock: Clock, tmp_path: Path
 ) -> None:
-    make_world(sessions, webhook_url=receiver.url)
-    receiver.script = [503] * 20
+    world = make_world(sessions, webhook_url=receiver.url)
+    receiver.script = [503] * 100
     transports = smtp_transports(smtp.port, tmp_path)
     moment = NOW
     waits = []
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(100):
         receiver_clock.now = moment
-        deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment))
+        deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment), base_url=BASE_URL)
         [hook] = notifications(sessions, channel="webhook")
-        if hook.status == "pending":
-            waits.append((hook.next_attempt_at - moment).total_seconds())
-            moment = hook.next_attempt_at
-    assert waits == [30, 60, 120, 240, 480, 960, 1920]
-    assert (hook.status, hook.attempts, hook.last_error) == ("failed", MAX_ATTEMPTS, "HTTP 503 Service Unavailable")
-    assert len(receiver.calls) == MAX_ATTEMPTS
+        if hook.status != "pending":
+            break
+        waits.append((hook.next_attempt_at - moment).total_seconds())
+        moment = hook.next_attempt_at
+    # 30 s doubling to the 1 h cap, then hourly, the last try exactly 24 h after the alert was queued.
+    assert waits[:8] == [30, 60, 120, 240, 480, 960, 1920, 3600]
+    assert set(waits[8:-1]) == {3600} and 0 < waits[-1] <= 3600
+    assert moment == NOW + timedelta(hours=24)
+    assert (hook.status, hook.last_error) == ("failed", "HTTP 503 Service Unavailable")
+    assert hook.attempts == len(receiver.calls) == len(waits) + 1
+    # The administrator's notice was queued with the failure and sent in the same run; nothing is left.
     assert deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment + timedelta(days=1))) == 0
+    [notice] = notifications(sessions, kind="undelivered")
+    assert (notice.target, notice.status) == (world.admin, "sent")
+    [mail] = smtp.to(world.admin)
+    assert "could not be delivered" in mail["Subject"]
+    assert "a call to the clinic's webhook" in mail.get_content()
+    assert f"{BASE_URL}/clinic/alerts" in mail.get_content()
+    assert PATIENT_NAME not in mail.get_content()
 
 
 def test_permanent_webhook_failure_fails_at_once(
@@ -337,8 +351,14 @@ def test_smtp_550_fails_at_once_and_451_is_retried(
     smtp.busy.clear()
     later = NOW + timedelta(seconds=30)
     deliver_due(sessions, worker_id="w", transports=smtp_transports(smtp.port, tmp_path), clock=at(later))
-    assert {n.target: n.status for n in notifications(sessions)} == {refused: "failed", busy: "sent"}
-    assert [m["To"] for m in smtp.messages] == [busy]
+    # The refused alert email is reported to the clinic's administrator, once.
+    assert {n.target: n.status for n in notifications(sessions)} == {
+        refused: "failed",
+        busy: "sent",
+        world.admin: "sent",
+    }
+    assert [m["To"] for m in smtp.messages] == [world.admin, busy]
+    assert [n.kind for n in notifications(sessions, target=world.admin)] == ["undelivered"]
 
 
 def test_unreachable_servers_are_transient(sessions: sessionmaker[Session], tmp_path: Path) -> None:
@@ -374,7 +394,7 @@ def test_a_crashed_workers_claim_expires_and_another_worker_delivers(
         assert crashed is not None and crashed.claimed_until == NOW + timedelta(minutes=2)
     with sessions() as db:
         assert claim_next(db, worker_id="b", now=NOW + timedelta(minutes=1)) is None
-        assert claim_next(db, worker_id="b", now=NOW + timedelta(minutes=2)) is None
+        assert claim_next(db, worker_id="b", now=NOW + timedelta(minutes=1, seconds=59)) is None
     later = NOW + timedelta(minutes=2, seconds=1)
     with sessions() as db:
         taken = claim_next(db, worker_id="b", now=later)
@@ -418,6 +438,9 @@ def test_without_smtp_emails_are_written_to_the_outbox_folder(sessions: sessionm
 def test_run_once_runs_escalation_and_reminders_when_those_actions_exist(
     sessions: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    import alscare.actions.clinic_summary
+    import alscare.actions.prompts  # noqa: F401 - bound to the real alerts module before it is replaced below
+
     seen: list[tuple[str, dict[str, Any]]] = []
     alerts = types.ModuleType("alscare.actions.alerts")
     schedules = types.ModuleType("alscare.actions.schedules")
@@ -441,6 +464,197 @@ def test_run_once_runs_escalation_and_reminders_when_those_actions_exist(
         ("escalate", {"now": NOW, "after": timedelta(minutes=minutes), "levels": settings.alert_escalation_levels}),
         ("remind", {"now": NOW, "base_url": settings.base_url}),
     ]
+
+
+# --- Issue 11: claims by index, a day of retries, pruning, a stable id in every email ---------------------
+
+
+def _claim_statement(engine: Engine, sessions: sessionmaker[Session]) -> tuple[str, Any]:
+    """The statement (and parameters) ``claim_next`` picks its candidate with, as sent to the database."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: object, cursor: object, statement: str, parameters: Any, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "notifications" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with sessions() as db:
+            assert claim_next(db, worker_id="plan", now=NOW) is not None
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen[0]
+
+
+def test_a_claim_is_one_ordered_range_of_the_queue_index_on_both_databases(
+    engine: Engine, sessions: sessionmaker[Session], backend: str
+) -> None:
+    with transaction(sessions) as db:
+        for i in range(300):
+            enqueue_email(db, kind="message", to="a@example.org", subject="s", body="b", dedupe_key=f"p:{i}", now=NOW)
+        db.execute(update(Notification).where(Notification.id <= 290).values(status="sent", sent_at=NOW))
+    statement, parameters = _claim_statement(engine, sessions)
+    with engine.connect() as conn:
+        if backend == "sqlite":
+            plan = " | ".join(r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+            assert "USING COVERING INDEX ix_notifications_queue" in plan or "USING INDEX ix_notifications_queue" in plan
+            assert "TEMP B-TREE" not in plan, plan  # no sort of every due row for the ORDER BY
+            assert "SCAN" not in plan, plan
+        else:
+            conn.execute(text("ANALYZE notifications"))
+            conn.execute(text("SET LOCAL enable_seqscan = off"))  # a table this small would be read whole
+            plan = " | ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+            assert (
+                "Index Scan using ix_notifications_queue" in plan
+                or "Index Only Scan using ix_notifications_queue" in plan
+            )
+            assert "Sort" not in plan, plan
+            assert "LockRows" in plan  # FOR UPDATE SKIP LOCKED: concurrent workers take different rows
+
+
+class _SmtpDown:
+    """An email transport for which the mail server refuses these addresses for now (4xx), and records the rest."""
+
+    def __init__(self, down: set[str]) -> None:
+        self.down = down
+        self.sent: list[Envelope] = []
+
+    def send(self, envelope: Envelope, *, now: datetime) -> None:
+        if envelope.to in self.down:
+            raise TransientError("SMTP 421 4.3.2 Service not available")
+        self.sent.append(envelope)
+
+
+def test_a_day_of_retries_then_one_notice_to_the_clinic_admin_however_many_failed(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    world = make_world(sessions)  # one alert: an email to each of two clinicians
+    email = _SmtpDown(set(world.clinicians))
+    transports = Transports(email=email, webhook=WebhookTransport(allow_private=True))
+    moment = NOW
+    while moment < NOW + timedelta(hours=23):
+        deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment), base_url=BASE_URL)
+        moment = min(n.next_attempt_at for n in notifications(sessions, status="pending"))
+    # Failing for 23 hours: still retried, nobody told yet.
+    assert {n.status for n in notifications(sessions)} == {"pending"}
+    assert notifications(sessions, kind="undelivered") == []
+    deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment), base_url=BASE_URL)
+    assert moment < NOW + timedelta(hours=24) and {n.status for n in notifications(sessions)} == {"pending"}
+
+    moment = min(n.next_attempt_at for n in notifications(sessions, status="pending"))
+    assert moment == NOW + timedelta(hours=24)  # the last try is exactly when the day is over
+    deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment), base_url=BASE_URL)
+    alert_rows = notifications(sessions, kind="alert")
+    assert {(n.status, n.last_error) for n in alert_rows} == {("failed", "SMTP 421 4.3.2 Service not available")}
+    [notice] = notifications(sessions, kind="undelivered")  # two given up, one notice
+    assert (notice.target, notice.status, notice.alert_id) == (world.admin, "sent", None)
+    [sent] = email.sent
+    assert sent.to == world.admin and "Northgate MND Clinic" in sent.subject
+    assert f"{BASE_URL}/clinic/alerts\n" in sent.body and "an email to a member of the care team" in sent.body
+    for word in (PATIENT_NAME, "Zebedee", *SYMPTOM_WORDS):
+        assert word.lower() not in f"{sent.subject} {sent.body}".lower(), word
+    assert deliver_due(sessions, worker_id="w", transports=transports, clock=at(moment + timedelta(days=2))) == 0
+
+
+def test_delivered_notifications_are_pruned_in_batches_after_the_retention_and_failed_ones_kept(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as db:
+        for key, status, age_days in [
+            ("old1", "sent", 31),
+            ("old2", "sent", 40),
+            ("old3", "sent", 90),
+            ("recent", "sent", 29),
+            ("failed", "failed", 90),
+            ("waiting", "pending", 90),
+        ]:
+            then = NOW - timedelta(days=age_days)
+            row = enqueue_email(db, kind="message", to="a@example.org", subject="s", body="b", dedupe_key=key, now=then)
+            assert row is not None
+            row.status = status
+            row.sent_at = then if status == "sent" else None
+    assert prune_delivered(sessions, now=NOW, keep=timedelta(days=30), batch=2) == 3
+    assert sorted(n.dedupe_key for n in notifications(sessions)) == ["failed", "recent", "waiting"]
+    assert prune_delivered(sessions, now=NOW, keep=timedelta(days=30), batch=2) == 0
+
+
+@dataclass
+class _HangingUpSmtp(SmtpSink):
+    """Takes the whole message, then hangs up before its "250 accepted" reply ``hang_ups`` times."""
+
+    hang_ups: int = 1
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await super().handle_DATA(server, session, envelope)
+        if self.hang_ups > 0:
+            self.hang_ups -= 1
+            server.transport.close()  # accepted and kept, but the client never hears so
+        return "250 Message accepted"
+
+
+class _Killed(BaseException):
+    """The worker process dying: nothing after it in the worker runs (not an Exception it could catch)."""
+
+
+class _DiesAfterSending:
+    def __init__(self, inner: EmailTransport) -> None:
+        self.inner = inner
+
+    def send(self, envelope: Envelope, *, now: datetime) -> None:
+        try:
+            self.inner.send(envelope, now=now)
+        finally:
+            raise _Killed
+
+
+@pytest.mark.parametrize("how", ["the connection drops", "the worker is killed"])
+def test_a_repeat_after_the_server_accepted_but_before_it_replied_has_the_same_notification_id(
+    sessions: sessionmaker[Session], tmp_path: Path, how: str
+) -> None:
+    sink = _HangingUpSmtp(port=free_port())
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    try:
+        with transaction(sessions) as db:
+            enqueue_email(db, kind="message", to="a@example.org", subject="s", body="b", dedupe_key="m:1", now=NOW)
+        real = smtp_transports(sink.port, tmp_path)
+        if how == "the worker is killed":
+            dying = Transports(email=_DiesAfterSending(real.email), webhook=real.webhook)  # type: ignore[arg-type]
+            with pytest.raises(_Killed):
+                deliver_due(sessions, worker_id="dies", transports=dying, clock=at(NOW))
+            [row] = notifications(sessions)
+            assert (row.status, row.claimed_by) == ("sending", "dies")  # nothing recorded: the claim must expire
+            again = NOW + timedelta(minutes=2)
+        else:
+            deliver_due(sessions, worker_id="w", transports=real, clock=at(NOW))
+            [row] = notifications(sessions)
+            assert row.status == "pending" and "SMTP connection" in (row.last_error or "")
+            again = row.next_attempt_at
+        assert deliver_due(sessions, worker_id="w2", transports=real, clock=at(again)) == 1
+    finally:
+        controller.stop()
+    [row] = notifications(sessions)
+    assert (row.status, row.attempts) == ("sent", 2)
+    first, repeat = sink.messages
+    assert first["Message-ID"] == repeat["Message-ID"]
+    assert first["Message-ID"].startswith(f"<alscare-notification-{row.id}.")
+    assert first["Message-ID"].endswith("@test.example>")  # the sender's domain
+    assert first["X-Alscare-Notification"] == repeat["X-Alscare-Notification"] == str(row.id)
+
+
+def test_message_ids_differ_between_notifications_and_installations(sessions: sessionmaker[Session]) -> None:
+    from alscare.delivery.outbox import notification_key
+
+    with transaction(sessions) as db:
+        a = enqueue_email(db, kind="message", to="a@example.org", subject="s", body="b", dedupe_key="k:1", now=NOW)
+        b = enqueue_email(db, kind="message", to="a@example.org", subject="s", body="b", dedupe_key="k:2", now=NOW)
+        assert a is not None and b is not None
+        keys = {notification_key(a), notification_key(b)}
+        elsewhere = Notification(id=a.id, dedupe_key=a.dedupe_key, created_at=NOW + timedelta(microseconds=1))
+        assert notification_key(a) == notification_key(a)
+    assert len(keys) == 2 and notification_key(elsewhere) not in keys
 
 
 # --- The command line --------------------------------------------------------------------------------------

@@ -34,8 +34,15 @@ from world import (
 )
 
 from alscare.actions.errors import InvalidInput
-from alscare.actions.schedules import DueItem, Kind, due_status, send_due_reminders, set_schedule
-from alscare.storage.models import AuditEvent, CheckInSchedule, Notification, User
+from alscare.actions.schedules import (
+    DEFAULT_INTERVAL_DAYS,
+    DueItem,
+    Kind,
+    due_status,
+    send_due_reminders,
+    set_schedule,
+)
+from alscare.storage.models import AuditEvent, CheckInSchedule, Notification, Patient, User
 
 DAY = timedelta(days=1)
 BASE_URL = "https://alscare.example"
@@ -61,6 +68,11 @@ def _by_kind(items: list[DueItem]) -> dict[Kind, DueItem]:
     return {i.kind: i for i in items}
 
 
+def _changed(engine: Engine) -> list[CheckInSchedule]:
+    """Schedule rows whose interval is not the default (every record has a row per kind from the start)."""
+    return [r for r in rows(engine, CheckInSchedule) if r.interval_days != DEFAULT_INTERVAL_DAYS[Kind(r.kind)]]
+
+
 # --- Due and overdue ---------------------------------------------------------------------------------------
 
 
@@ -81,8 +93,13 @@ def test_defaults_and_when_things_fall_due(db: Session, world: World) -> None:
 
     later = _by_kind(due_status(db, patient_id=p, now=NOW + 7 * DAY))
     assert later[Kind.SYMPTOM_CHECK_IN].overdue and not later[Kind.ALSFRS_R].overdue
-    # Reading creates no rows: defaults need none.
-    assert db.execute(select(func.count()).select_from(CheckInSchedule)).scalar_one() == 0
+    # Every record has a row per kind from the start, at the defaults; reading changes none of them.
+    schedules = db.execute(select(CheckInSchedule)).scalars().all()
+    assert {(r.kind, r.interval_days, r.last_reminded_at) for r in schedules} == {
+        ("symptom_check_in", 7, None),
+        ("alsfrs_r", 28, None),
+    }
+    assert len(schedules) == 2 * db.execute(select(func.count()).select_from(Patient)).scalar_one()
 
 
 def test_changing_an_interval_moves_the_due_date(app: FastAPI, engine: Engine, world: World) -> None:
@@ -98,8 +115,8 @@ def test_changing_an_interval_moves_the_due_date(app: FastAPI, engine: Engine, w
         data={"interval_days_symptom_check_in": "7", "interval_days_alsfrs_r": "14", "csrf_token": csrf_of(client)},
     )
     assert r.status_code == 303 and r.headers["location"] == f"/patients/{p}/schedule?done=saved"
-    # Only the changed kind gets a row; the unchanged one keeps following the default.
-    [row] = rows(engine, CheckInSchedule)
+    # Only the changed kind changes; the unchanged one keeps following the default.
+    [row] = _changed(engine)
     assert (row.patient_id, row.kind, row.interval_days) == (p, "alsfrs_r", 14)
     after = client.get(r.headers["location"])
     assert "Schedule saved." in after.text and "Every 14 days" in after.text
@@ -116,7 +133,7 @@ def test_a_bad_interval_on_the_page_is_refused_naming_it(app: FastAPI, engine: E
     assert r.status_code == 422
     assert '<a href="#interval_days_alsfrs_r">' in r.text and 'id="interval_days_alsfrs_r-error"' in r.text
     assert f'value="{bad}"' in r.text  # what was typed is kept
-    assert count(engine, CheckInSchedule) == 0  # nor was the good one stored
+    assert _changed(engine) == []  # nor was the good one stored
 
 
 @pytest.mark.parametrize("bad", [0, 366, "14", 7.5, True, None])
@@ -127,7 +144,7 @@ def test_a_bad_interval_in_the_api_is_refused_naming_interval_days(
     r = client.put(f"/api/v1/patients/{world.patient_p_id}/schedule/symptom_check_in", json={"interval_days": bad})
     assert r.status_code == 422, r.text
     assert any(e["loc"][-1] == "interval_days" for e in r.json()["detail"]), r.json()
-    assert count(engine, CheckInSchedule) == 0
+    assert _changed(engine) == []
 
 
 def test_the_action_refuses_a_bad_interval_and_kind(db: Session, world: World) -> None:
@@ -153,7 +170,7 @@ def test_schedule_api_reads_and_changes(app: FastAPI, engine: Engine, world: Wor
     assert put.status_code == 200, put.text
     assert put.json()["interval_days"] == 3
     assert put.json()["due_at"].startswith("2026-03-04")
-    assert rows(engine, CheckInSchedule)[0].interval_days == 3
+    assert [(r.patient_id, r.kind, r.interval_days) for r in _changed(engine)] == [(p, "symptom_check_in", 3)]
     unknown = client.put(f"/api/v1/patients/{p}/schedule/fvc", json={"interval_days": 3})
     assert unknown.status_code == 422
 
@@ -232,7 +249,7 @@ def test_one_reminder_per_due_period(engine: Engine, world: World) -> None:
         f"reminder:{p}:symptom_check_in:2026-03-08",
         f"reminder:{q}:symptom_check_in:2026-03-08",
     }
-    reminded = {(r.patient_id, r.kind): r.last_reminded_at for r in rows(engine, CheckInSchedule)}
+    reminded = {(r.patient_id, r.kind): r.last_reminded_at for r in rows(engine, CheckInSchedule) if r.last_reminded_at}
     assert reminded == {(p, "symptom_check_in"): NOW + 8 * DAY, (q, "symptom_check_in"): NOW + 8 * DAY}
 
     # Day 29: the ALSFRS-R falls due; the symptom check-in is still in its first period.
@@ -280,3 +297,80 @@ def test_no_reminder_for_an_inactive_account_and_a_new_period_after_doing_it(
     assert _remind(engine, NOW + 29 * DAY) == 0  # the day-28 due date moved to day 37
     assert _remind(engine, NOW + 37 * DAY) == 1
     assert count(engine, Notification, Notification.dedupe_key.like("%:alsfrs_r:2026-04-07")) == 1
+
+
+# --- Reminders found by due date, not by reading everyone (issue 11) --------------------------------------
+
+
+def _add_people(engine: Engine, n: int, *, made: Any, tag: str) -> None:
+    with Session(engine) as s:
+        for i in range(n):
+            user = User(
+                email=f"{tag}{i}@example.org",
+                display_name=f"{tag} {i}",
+                role="patient",
+                password_hash="x",
+                created_at=made,
+            )
+            s.add(user)
+            s.flush()
+            s.add(Patient(full_name=f"{tag} {i}", emergency_number="999", user_id=user.id, created_at=made))
+        s.commit()
+
+
+def _statements_of_a_reminder_run(engine: Engine, at: Any) -> tuple[list[str], int]:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        queued = _remind(engine, at)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements, queued
+
+
+def test_a_reminder_run_reads_the_same_statements_for_5_or_50_people(engine: Engine, backend: str) -> None:
+    now = NOW + 30 * DAY
+    _add_people(engine, 3, made=now - 3 * DAY, tag="fresh-a")  # nothing due for a few days
+    _add_people(engine, 2, made=now - 10 * DAY, tag="late-a")  # their first check-in is 3 days late
+    few, queued = _statements_of_a_reminder_run(engine, now)
+    assert queued == 2
+    _add_people(engine, 43, made=now - 3 * DAY, tag="fresh-b")
+    _add_people(engine, 2, made=now - 10 * DAY, tag="late-b")
+    many, queued = _statements_of_a_reminder_run(engine, now)
+    assert queued == 2  # the two new late ones; the first two were reminded already
+    assert len(many) == len(few), (few, many)
+    nothing, queued = _statements_of_a_reminder_run(engine, now)
+    assert queued == 0 and len(nothing) <= 2  # one indexed query finds nothing due (and the commit)
+
+    # The query that finds the rows to look at is a range of the remind_at index, not a scan.
+    [finder] = [q for q in few if "remind_at <=" in q]
+    if backend == "sqlite":
+        with engine.connect() as conn:
+            plan = " | ".join(r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {finder}", (now, 100, 0)))
+        assert "USING INDEX ix_check_in_schedules_remind_at (remind_at<?)" in plan, plan
+        assert "SCAN check_in_schedules" not in plan, plan
+
+
+def test_people_without_schedule_rows_are_given_them_by_the_safety_net(engine: Engine) -> None:
+    from sqlalchemy import delete
+
+    from alscare.actions.schedules import schedule_new_people
+
+    now = NOW + 30 * DAY
+    _add_people(engine, 3, made=now - 10 * DAY, tag="bulk")
+    with Session(engine) as s:  # as if loaded in bulk, or older than the rows
+        s.execute(delete(CheckInSchedule))
+        s.commit()
+    assert _remind(engine, now) == 0  # nobody to look at
+    with Session(engine) as s:
+        assert schedule_new_people(s, now=now) == 6
+        assert schedule_new_people(s, now=now) == 0
+        s.commit()
+    assert _remind(engine, now) == 3  # each one's late check-in
+    assert _remind(engine, now) == 0

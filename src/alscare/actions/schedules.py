@@ -7,6 +7,14 @@ ALSFRS-R's ``recorded_at``), or after the record was created if it was never don
 
 Reminders go to the person's own e-mail through the outbox, at most one per due period (the outbox's
 ``dedupe_key`` names the due date), and say only that something is due, with a link: no clinical details.
+
+Finding who to remind reads no one else (issue 11: it read everyone's check-ins every cycle). Every person
+has one row per kind (made with the record, ``storage.models._schedule_new_person``), and each row's
+``remind_at`` is when the reminder task next looks at it — never later than a reminder could fall due: the
+due date when it is in the future, else the earliest moment the rule below could remind again. The task
+takes the rows whose ``remind_at`` has passed (one indexed range, ``REMINDER_BATCH`` at a time), works out
+their people's due dates exactly, reminds where due, and moves ``remind_at`` on. A check-in done early only
+means one look that finds nothing; a changed interval sets ``remind_at`` to now.
 """
 
 from __future__ import annotations
@@ -17,14 +25,23 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alscare.access import Action, Scope
 from alscare.actions.errors import InvalidInput, NotFound
 from alscare.actions.records import may, open_record
-from alscare.storage.models import AlsfrsAssessment, CheckIn, CheckInSchedule, ConsentGrant, Patient, User
+from alscare.storage.models import (
+    DEFAULT_SCHEDULE_DAYS,
+    AlsfrsAssessment,
+    CheckIn,
+    CheckInSchedule,
+    ConsentGrant,
+    Patient,
+    User,
+)
 
 __all__ = [
     "DEFAULT_INTERVAL_DAYS",
@@ -36,6 +53,7 @@ __all__ = [
     "due_status",
     "form_path",
     "overdue_for_clinic",
+    "schedule_new_people",
     "send_due_reminders",
     "set_schedule",
     "view_schedule",
@@ -51,7 +69,13 @@ class Kind(StrEnum):
 
 # Our defaults, not from a guideline: a weekly symptom check-in catches new problems between clinic visits;
 # a four-weekly ALSFRS-R matches how often self-report is usually collected in remote-monitoring studies.
-DEFAULT_INTERVAL_DAYS: Final = {Kind.SYMPTOM_CHECK_IN: 7, Kind.ALSFRS_R: 28}
+DEFAULT_INTERVAL_DAYS: Final = {Kind(kind): days for kind, days in DEFAULT_SCHEDULE_DAYS.items()}
+# Schedule rows one reminder run looks at; the next run (a couple of seconds later) takes the rest. Small, as
+# a run holds the write lock on SQLite: after an upgrade or a bulk load, 100 rows are ~30-70 ms of it.
+REMINDER_BATCH: Final = 100
+# After reminding (or finding a due item already reminded), look again after at most this long: a check-in or
+# ALSFRS-R recorded with an earlier date than today can move the next due date closer than a full interval.
+RELOOK_AFTER: Final = timedelta(days=1)
 INTERVAL_MIN: Final = 1
 INTERVAL_MAX: Final = 365  # as the table's check constraint
 
@@ -233,6 +257,7 @@ def set_schedule(
     days = _interval(interval_days)
     row = _row_for(db, patient.id, which)
     row.interval_days = days
+    row.remind_at = now  # the due date may have moved either way: the reminder task looks again now
     db.flush()
     return next(item for item in _statuses(db, [patient], now)[patient.id] if item.kind is which)
 
@@ -289,34 +314,50 @@ def _needs_reminder(item: DueItem, last_reminded_at: datetime | None, now: datet
     return last_reminded_at < item.due_at and now - last_reminded_at >= timedelta(days=item.interval_days)
 
 
-def send_due_reminders(db: Session, *, now: datetime, base_url: str) -> int:
+def _next_look(item: DueItem, last_reminded_at: datetime | None, now: datetime) -> datetime:
+    """When the reminder task has to look at this item again: the earliest a reminder could fall due.
+
+    Not due yet: its due date (a check-in done meanwhile only moves it later). Due but reminded in an earlier
+    period too recently: when that interval is over. Reminded for this period (or just now): the next
+    reminder needs a new due date, which a check-in or assessment makes; look again in a day at the latest,
+    as one recorded with a past date can make it sooner than a full interval.
+    """
+    if not item.overdue:
+        return item.due_at
+    if last_reminded_at is not None and last_reminded_at < item.due_at:
+        return max(now, last_reminded_at + timedelta(days=item.interval_days))
+    return now + min(RELOOK_AFTER, timedelta(days=item.interval_days))
+
+
+def send_due_reminders(db: Session, *, now: datetime, base_url: str, batch: int = REMINDER_BATCH) -> int:
     """Queue one reminder e-mail to each person for each item that is due and not yet reminded about.
 
     Only people with an active account of their own get one. Returns how many e-mails were queued. Runs in the
-    caller's transaction (the delivery worker commits); calling it again queues nothing new.
+    caller's transaction (the delivery worker commits); calling it again queues nothing new. Reads only the
+    schedules whose ``remind_at`` has passed (at most ``batch``) and those people's latest check-ins, so its
+    statements do not grow with the number of people.
     """
     from alscare.delivery.outbox import enqueue_email  # written separately; imported when first needed
 
-    people = list(
+    found = list(
         db.execute(
-            select(Patient, User.email)
-            .join(User, Patient.user_id == User.id)
-            .where(User.is_active.is_(True))
-            .order_by(Patient.id)
+            select(CheckInSchedule, Patient, User.email, User.is_active)
+            .join(Patient, CheckInSchedule.patient_id == Patient.id)
+            .outerjoin(User, Patient.user_id == User.id)
+            .where(CheckInSchedule.remind_at <= now)
+            .order_by(CheckInSchedule.remind_at, CheckInSchedule.id)
+            .limit(batch)
         )
     )
-    if not people:
+    if not found:
         return 0
-    patients = [p for p, _ in people]
-    statuses = _statuses(db, patients, now, all_patients=True)
-    rows = _rows(db, None)
+    patients = list({patient.id: patient for _, patient, _, _ in found}.values())
+    statuses = _statuses(db, patients, now)
     base = base_url.rstrip("/")
     queued = 0
-    for patient, email in people:
-        for item in statuses[patient.id]:
-            row = rows.get((patient.id, item.kind))
-            if not _needs_reminder(item, row.last_reminded_at if row is not None else None, now):
-                continue
+    for row, patient, email, active in found:
+        item = next(i for i in statuses[patient.id] if i.kind.value == row.kind)
+        if email is not None and active and _needs_reminder(item, row.last_reminded_at, now):
             body = REMINDER_BODY.format(
                 what=REMINDER_WHAT[item.kind],
                 link=base + form_path(item.kind, patient.id),
@@ -332,6 +373,33 @@ def send_due_reminders(db: Session, *, now: datetime, base_url: str) -> int:
                 now=now,
             )
             queued += created is not None
-            (row or _row_for(db, patient.id, item.kind)).last_reminded_at = now
+            row.last_reminded_at = now
+        row.remind_at = _next_look(item, row.last_reminded_at, now)
     db.flush()
     return queued
+
+
+def schedule_new_people(db: Session, *, now: datetime) -> int:
+    """Add the schedule rows a person lacks (a record older than migration 0018, a bulk load), looked at now.
+
+    Records made through the models get theirs when they are made; this is the safety net, run by the worker
+    every few minutes (one INSERT … SELECT per kind, an index probe per person). Returns how many rows it added.
+    """
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    added = 0
+    for kind, days in DEFAULT_INTERVAL_DAYS.items():
+        has_row = exists().where(CheckInSchedule.patient_id == Patient.id, CheckInSchedule.kind == kind.value)
+        missing = select(
+            Patient.id,
+            literal(kind.value),
+            literal(days),
+            literal(now, CheckInSchedule.remind_at.type),
+        ).where(~has_row)
+        stmt = (
+            insert(CheckInSchedule)
+            .from_select(["patient_id", "kind", "interval_days", "remind_at"], missing)
+            .on_conflict_do_nothing(index_elements=[CheckInSchedule.patient_id, CheckInSchedule.kind])
+            .returning(CheckInSchedule.id)
+        )
+        added += len(db.execute(stmt).all())
+    return added

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from alscare.clinical.wording import load_wording
 from alscare.storage.models import Alert, Clinic, Notification, User, WebhookEndpoint
 
 DEFAULT_BASE_URL: Final = "http://127.0.0.1:8000"
@@ -51,6 +52,10 @@ ESCALATION_BODY: Final = (
     "This email holds no names and no clinical details on purpose. You get it because you are on the care team "
     "or run the clinic."
 )
+
+# The worker's own email to a clinic's administrators when an alert's notification was given up.
+UNDELIVERED: Final = "undelivered"
+_WORDS: Final = load_wording("delivery.en")
 
 EVENT_ALERT_RAISED: Final = "alert.raised"
 EVENT_ALERT_ESCALATED: Final = "alert.escalated"
@@ -116,6 +121,61 @@ def enqueue_email(
         alert_id=None,
         now=now,
     )
+
+
+def notification_key(notification: Notification) -> str:
+    """The notification's id as receivers see it (email ``Message-ID``, webhook ``Idempotency-Key``).
+
+    The same on every try, so a receiver can drop a repeat (a worker that died after the far side accepted
+    but before it could record that sends again). The token comes from the row's unique ``dedupe_key`` and
+    the moment it was queued, so two installations' notification 42 do not share a key (a receiver would
+    otherwise drop a real message as a repeat).
+    """
+    created = notification.created_at.isoformat()
+    token = hashlib.sha256(f"{notification.dedupe_key}|{created}".encode()).hexdigest()[:16]
+    return f"alscare-notification-{notification.id}.{token}"
+
+
+def enqueue_undelivered_notice(
+    db: Session, *, given_up: Notification, now: datetime, retry_hours: int, base_url: str = DEFAULT_BASE_URL
+) -> list[Notification]:
+    """Tell the active administrators of the clinic of an alert whose notification was given up, by email.
+
+    At most one email per administrator per clinic per day (the ``dedupe_key`` names the date), however many
+    notifications fail: an SMTP outage should not turn into a storm. The text says only what kind of
+    notification failed and links to the clinic's alerts: no names, no clinical details. Notifications that
+    are not about an alert (reminders, messages) have no clinic to tell; the notice itself is never reported.
+    """
+    if given_up.alert_id is None or given_up.kind == UNDELIVERED:
+        return []
+    alert = db.get(Alert, given_up.alert_id)
+    if alert is None or alert.clinic_id is None:
+        return []
+    clinic = db.get(Clinic, alert.clinic_id)
+    words = _WORDS["undelivered"]
+    values = {
+        "clinic": clinic.name if clinic is not None else "your clinic",
+        "what": words["what"].get(given_up.channel, given_up.channel),
+        "hours": retry_hours,
+        "error": (given_up.last_error or "unknown")[:200],
+        "url": f"{base_url.rstrip('/')}/clinic/alerts",
+    }
+    created: list[Notification] = []
+    for address in _staff_emails(db, clinic_id=alert.clinic_id, roles=("admin",)):
+        row = _insert(
+            db,
+            dedupe_key=_dedupe_key(f"{UNDELIVERED}:{alert.clinic_id}:{now.date().isoformat()}", "email", address),
+            kind=UNDELIVERED,
+            channel="email",
+            target=address,
+            subject=words["subject"].format(**values)[:200],
+            body=words["body"].format(**values),
+            alert_id=None,
+            now=now,
+        )
+        if row is not None:
+            created.append(row)
+    return created
 
 
 def alert_url(base_url: str, alert_id: int) -> str:

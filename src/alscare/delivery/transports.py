@@ -8,14 +8,19 @@
 Error messages are kept in ``notifications.last_error``: they hold status codes and the far side's reply,
 never the notification's content.
 
+Emails carry the same stable id: ``Message-ID: <alscare-notification-<id>.<token>@<sender's domain>>`` and
+``X-Alscare-Notification: <id>``, so a mail system (or a person's filter) can drop a repeat.
+
 Webhooks for clinics' own systems
 ---------------------------------
 alscare POSTs a JSON body (``{"event", "alert_id", "severity", "clinic_id", "created_at", "url"}``) with:
 
 - ``Content-Type: application/json``
 - ``X-Alscare-Event``: ``alert.raised`` or ``alert.escalated``
-- ``X-Alscare-Delivery``: the notification's id. Delivery is *at least once*: a worker that dies after
-  sending but before recording it means a second send with the same id, so ignore ids you have seen.
+- ``X-Alscare-Delivery``: the notification's id, and ``Idempotency-Key``: a key made from it that stays the
+  same on every retry (``alscare-notification-<id>.<token>``) and differs between installations. Delivery
+  is *at least once*: a worker that dies after sending but before recording it means a second send with
+  the same key, so ignore keys you have seen.
 - ``X-Alscare-Signature: t=<unix seconds>,v1=<hex>`` where ``<hex>`` is HMAC-SHA256, keyed with the endpoint's
   secret (as UTF-8), over ``f"{t}.{raw body}"``. Check it with ``verify_webhook_signature`` (or the same few
   lines in your language), on the raw bytes as received, and refuse old timestamps so a recorded call
@@ -42,6 +47,8 @@ from alscare.settings import SmtpSettings
 SIGNATURE_HEADER: Final = "X-Alscare-Signature"
 EVENT_HEADER: Final = "X-Alscare-Event"
 DELIVERY_HEADER: Final = "X-Alscare-Delivery"
+IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
+NOTIFICATION_HEADER: Final = "X-Alscare-Notification"
 USER_AGENT: Final = "alscare-webhooks/1"
 RETRYABLE_HTTP_STATUSES: Final = frozenset({408, 429})
 ERROR_TEXT_MAX: Final = 400
@@ -65,6 +72,18 @@ class Envelope:
     subject: str  # email subject, or the webhook's event name
     body: str
     secret: str | None = None  # webhook signing secret
+    # The same on every try of this notification (Message-ID, Idempotency-Key): ``outbox.notification_key``.
+    key: str = ""
+
+    def headers(self) -> dict[str, str]:
+        """The de-duplication headers of an email: the stable Message-ID and ``X-Alscare-Notification``."""
+        return {NOTIFICATION_HEADER: str(self.notification_id)}
+
+
+def message_id(key: str, sender: str) -> str:
+    """``<key@domain>`` with the sender address's domain (``localhost`` when it has none)."""
+    domain = sender.rpartition("@")[2].strip(" >") or "localhost"
+    return f"<{key}@{domain}>"
 
 
 class Transport(Protocol):
@@ -90,14 +109,20 @@ class EmailTransport:
         self.outbox_dir = outbox_dir
 
     def send(self, envelope: Envelope, *, now: datetime) -> None:
+        headers = envelope.headers()
+        if envelope.key:
+            sender = self.smtp.sender if self.smtp is not None else "alscare@localhost"
+            headers["Message-ID"] = message_id(envelope.key, sender)
         if self.smtp is None:
             try:
-                OutboxMailer(self.outbox_dir).send(to=envelope.to, subject=envelope.subject, body=envelope.body)
+                OutboxMailer(self.outbox_dir).send(
+                    to=envelope.to, subject=envelope.subject, body=envelope.body, headers=headers
+                )
             except OSError as e:
                 raise TransientError(_short(f"outbox folder: {e.strerror or type(e).__name__}")) from e
             return
         try:
-            SmtpMailer(self.smtp).send(to=envelope.to, subject=envelope.subject, body=envelope.body)
+            SmtpMailer(self.smtp).send(to=envelope.to, subject=envelope.subject, body=envelope.body, headers=headers)
         except smtplib.SMTPRecipientsRefused as e:
             # One recipient per message, so this is that recipient's reply.
             code, message = next(iter(e.recipients.values()), (550, b"recipient refused"))
@@ -222,6 +247,7 @@ class WebhookTransport:
             "User-Agent": USER_AGENT,
             EVENT_HEADER: envelope.subject,
             DELIVERY_HEADER: str(envelope.notification_id),
+            IDEMPOTENCY_HEADER: envelope.key or str(envelope.notification_id),
             SIGNATURE_HEADER: signature_header(envelope.secret, body, now=now),
         }
         try:
@@ -283,6 +309,8 @@ def _signed_payload(t: int, body: bytes) -> bytes:
 __all__ = [
     "DELIVERY_HEADER",
     "EVENT_HEADER",
+    "IDEMPOTENCY_HEADER",
+    "NOTIFICATION_HEADER",
     "SIGNATURE_HEADER",
     "EmailTransport",
     "Envelope",
@@ -290,6 +318,7 @@ __all__ = [
     "TransientError",
     "Transport",
     "WebhookTransport",
+    "message_id",
     "signature_header",
     "verify_webhook_signature",
 ]

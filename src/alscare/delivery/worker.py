@@ -1,22 +1,34 @@
 """The delivery worker: claim one due notification, send it, record what happened; repeat.
 
-Claiming is healthchecks' conditional update. A worker picks a candidate id (pending and due, or ``sending``
-with an expired claim — its worker died), then runs
+Claiming is healthchecks' conditional update. A worker picks a candidate id — the most overdue row still in the
+queue (pending or sending) whose ``next_attempt_at`` has passed; for a sending row that column holds its claim's
+expiry, so a dead worker's row is due again — then runs
 
-    UPDATE notifications SET status='sending', claimed_by=:me, claimed_until=:now+lease, attempts=attempts+1
+    UPDATE notifications SET status='sending', claimed_by=:me, claimed_until=next_attempt_at=:now+lease,
+           attempts=attempts+1
     WHERE id=:id AND (the same condition) RETURNING *
 
-and commits. The row comes back only if the UPDATE matched (rowcount 1); a worker that lost the race gets
-nothing and tries the next candidate. On SQLite every transaction holds the write lock from BEGIN, which
-serialises claims anyway; on PostgreSQL the candidate is picked ``FOR UPDATE SKIP LOCKED`` so workers do not
-queue behind each other, and the WHERE clause is re-checked after any wait.
+and commits. The row comes back only if the UPDATE matched; a worker that lost the race gets nothing and tries
+the next candidate. The condition is one range over the partial index ``ix_notifications_queue`` (only rows
+still to deliver), so a claim is an index seek on both databases however many delivered rows there are. On
+SQLite every write transaction holds the write lock, which serialises claims anyway; on PostgreSQL the
+candidate is picked ``FOR UPDATE SKIP LOCKED`` so workers do not queue behind each other, and the WHERE
+clause is re-checked after any wait.
 
 No transaction is open while a transport talks to the network. Outcomes: sent; transient error → pending
-again after 30 s · 2^(attempts−1) (at most 1 h), ``failed`` after ``MAX_ATTEMPTS``; permanent error →
-``failed`` at once. ``last_error`` keeps the error text, never content.
+again after 30 s · 2^(attempts−1) (at most 1 h), for ``ALSCARE_NOTIFICATION_RETRY_HOURS`` (24) after it was
+queued (the last try at that moment), then ``failed``; permanent error → ``failed`` at once. When an alert's
+notification fails, the clinic's administrators get one email a day saying so (``outbox.
+enqueue_undelivered_notice``). ``last_error`` keeps the error text, never content.
 
 Delivery is at least once: a worker that dies after sending but before recording it leaves a claim that
-expires, and the next worker sends again. Webhook receivers get ``X-Alscare-Delivery`` to drop repeats.
+expires, and the next worker sends again. Every email carries the same ``Message-ID`` and
+``X-Alscare-Notification`` on each try and every webhook the same ``Idempotency-Key`` (``outbox.
+notification_key``), so receivers can drop repeats.
+
+Delivered rows are deleted ``ALSCARE_NOTIFICATION_RETENTION_DAYS`` (30) after they were sent, by the worker
+in batches of ``PRUNE_BATCH`` (each its own short transaction). Failed rows are kept: they are the record
+of what could not be delivered, and few.
 """
 
 from __future__ import annotations
@@ -33,9 +45,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, delete, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from alscare.delivery.outbox import DEFAULT_BASE_URL, enqueue_undelivered_notice, notification_key
 from alscare.delivery.transports import (
     EmailTransport,
     Envelope,
@@ -46,11 +59,18 @@ from alscare.delivery.transports import (
 )
 from alscare.security.secretbox import use_key
 from alscare.settings import Settings
-from alscare.storage.models import Notification, WebhookEndpoint
+from alscare.storage.models import NOTIFICATION_QUEUE, Notification, UTCDateTime, WebhookEndpoint
 
 log = logging.getLogger("alscare.delivery")
 
-MAX_ATTEMPTS: Final = 8
+# How long a notification is retried after it was queued (ALSCARE_NOTIFICATION_RETRY_HOURS): an SMTP outage
+# over a night or a weekend morning must not lose an alert (issue 11: it was 63.5 minutes, 8 attempts).
+DEFAULT_RETRY: Final = timedelta(hours=24)
+# Delivered rows are deleted this long after they were sent (ALSCARE_NOTIFICATION_RETENTION_DAYS).
+DEFAULT_RETENTION: Final = timedelta(days=30)
+# Rows deleted per transaction, and transactions per pruning run: short write locks, bounded work per cycle.
+PRUNE_BATCH: Final = 1000
+PRUNE_BATCHES: Final = 20
 BACKOFF_BASE: Final = timedelta(seconds=30)
 BACKOFF_CAP: Final = timedelta(hours=1)
 DEFAULT_LEASE: Final = timedelta(minutes=2)
@@ -112,24 +132,40 @@ def transports_for(settings: Settings) -> Transports:
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(Notification.status == "pending", Notification.next_attempt_at <= now),
-        and_(Notification.status == "sending", Notification.claimed_until < now),
+    """Still to deliver, and due (a sending row's ``next_attempt_at`` is its claim's expiry).
+
+    The status term is the index's own literal text: SQLite uses a partial index only for a query that
+    repeats its WHERE term, and a bound parameter would not."""
+    return and_(text(f"notifications.{NOTIFICATION_QUEUE}"), Notification.next_attempt_at <= now)
+
+
+# SQLite's planner, without statistics, prefers ``ix_notifications_due`` (status, next_attempt_at) for the
+# status term and then sorts every due row for the ORDER BY; ``INDEXED BY`` names the queue index, whose order
+# is the ORDER BY (and fails loudly if the index were ever missing). SQLAlchemy has no SQLite table hints.
+_SQLITE_PICK: Final = (
+    f"SELECT notifications.id FROM notifications INDEXED BY ix_notifications_queue "
+    f"WHERE notifications.{NOTIFICATION_QUEUE} AND notifications.next_attempt_at <= :now "
+    "ORDER BY notifications.next_attempt_at, notifications.id LIMIT 1"
+)
+
+
+def claim_query(dialect: str, now: datetime) -> Executable:
+    """The statement that picks the next candidate: the most overdue row still to deliver.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so concurrent workers take different rows without waiting.
+    """
+    if dialect == "sqlite":
+        return text(_SQLITE_PICK).bindparams(bindparam("now", now, type_=UTCDateTime())).columns(Notification.id)
+    pick = (
+        select(Notification.id).where(_claimable(now)).order_by(Notification.next_attempt_at, Notification.id).limit(1)
     )
+    return pick.with_for_update(skip_locked=True) if dialect == "postgresql" else pick
 
 
 def claim_next(db: Session, *, worker_id: str, now: datetime, lease: timedelta = DEFAULT_LEASE) -> Notification | None:
     """Claim the most overdue notification for ``worker_id`` and commit; None when nothing is due."""
-    postgres = db.get_bind().dialect.name == "postgresql"
+    pick = claim_query(db.get_bind().dialect.name, now)
     for _ in range(_CLAIM_TRIES):
-        pick = (
-            select(Notification.id)
-            .where(_claimable(now))
-            .order_by(Notification.next_attempt_at, Notification.id)
-            .limit(1)
-        )
-        if postgres:
-            pick = pick.with_for_update(skip_locked=True)
         candidate = db.execute(pick).scalar_one_or_none()
         if candidate is None:
             db.commit()
@@ -141,6 +177,7 @@ def claim_next(db: Session, *, worker_id: str, now: datetime, lease: timedelta =
                 status="sending",
                 claimed_by=worker_id,
                 claimed_until=now + lease,
+                next_attempt_at=now + lease,
                 attempts=Notification.attempts + 1,
             )
             .returning(Notification)
@@ -161,11 +198,13 @@ def claim_next(db: Session, *, worker_id: str, now: datetime, lease: timedelta =
 
 def _envelope(db: Session, n: Notification) -> Envelope:
     if n.channel == "email":
-        return Envelope(notification_id=n.id, channel="email", to=n.target, subject=n.subject, body=n.body)
+        return Envelope(
+            notification_id=n.id, channel="email", to=n.target, subject=n.subject, body=n.body, key=notification_key(n)
+        )
     if n.channel == "webhook":
         endpoint = db.get(WebhookEndpoint, int(n.target)) if n.target.isdigit() else None
         if endpoint is None or not endpoint.active:
-            raise PermanentError("webhook endpoint removed or deactivated")
+            raise EndpointGone("webhook endpoint removed or deactivated")
         return Envelope(
             notification_id=n.id,
             channel="webhook",
@@ -173,8 +212,14 @@ def _envelope(db: Session, n: Notification) -> Envelope:
             subject=n.subject,
             body=n.body,
             secret=endpoint.secret,
+            key=notification_key(n),
         )
     raise PermanentError(f"unknown channel {n.channel!r}")
+
+
+class EndpointGone(PermanentError):
+    """The clinic deactivated the webhook endpoint: fail its queued calls without telling the administrators
+    (they did it)."""
 
 
 def _error_text(e: BaseException) -> str:
@@ -182,13 +227,24 @@ def _error_text(e: BaseException) -> str:
     return text[:_ERROR_MAX]
 
 
-def deliver_one(db: Session, notification: Notification, *, transports: Transports, now: datetime) -> Outcome:
+def deliver_one(
+    db: Session,
+    notification: Notification,
+    *,
+    transports: Transports,
+    now: datetime,
+    retry_for: timedelta = DEFAULT_RETRY,
+    base_url: str = DEFAULT_BASE_URL,
+) -> Outcome:
     """Send a notification this worker has claimed and record the outcome (committed).
 
     Returns ``sent``, ``pending`` (will retry), ``failed``, or ``lost`` when the claim expired and another
-    worker took the row over before a failure could be recorded.
+    worker took the row over before a failure could be recorded. A transient failure is retried until
+    ``retry_for`` after the row was queued (the last try exactly then); a failed alert notification queues
+    the administrators' notice in the same transaction as the outcome.
     """
     n_id, attempts, holder = notification.id, notification.attempts, notification.claimed_by
+    give_up_at = notification.created_at + retry_for
     error: Exception | None = None
     try:
         envelope = _envelope(db, notification)
@@ -210,19 +266,34 @@ def deliver_one(db: Session, notification: Notification, *, transports: Transpor
     if error is None:
         # Success wins even if the claim was taken over meanwhile: the other worker's outcome then no longer
         # matches, and nobody sends again.
-        values: dict[str, Any] = {"status": "sent", "sent_at": now, "claimed_by": None, "claimed_until": None}
+        values: dict[str, Any] = {
+            "status": "sent",
+            "sent_at": now,
+            "next_attempt_at": now,
+            "claimed_by": None,
+            "claimed_until": None,
+        }
         where = and_(row, Notification.status.in_(("pending", "sending")))
         outcome: Outcome = "sent"
     else:
-        give_up = isinstance(error, PermanentError) or attempts >= MAX_ATTEMPTS
+        give_up = isinstance(error, PermanentError) or now >= give_up_at
         outcome = "failed" if give_up else "pending"
-        values = {"status": outcome, "last_error": _error_text(error), "claimed_by": None, "claimed_until": None}
-        if not give_up:
-            values["next_attempt_at"] = now + backoff(attempts)
+        values = {
+            "status": outcome,
+            "last_error": _error_text(error),
+            "claimed_by": None,
+            "claimed_until": None,
+            "next_attempt_at": now if give_up else min(now + backoff(attempts), give_up_at),
+        }
         where = and_(row, Notification.status == "sending", Notification.claimed_by == holder)
     result = db.execute(
         update(Notification).where(where).values(**values), execution_options={"synchronize_session": False}
     )
+    if result.rowcount == 1 and outcome == "failed" and not isinstance(error, EndpointGone):  # type: ignore[attr-defined]
+        failed = db.get(Notification, n_id, populate_existing=True)
+        if failed is not None:
+            hours = int(retry_for.total_seconds() // 3600)
+            enqueue_undelivered_notice(db, given_up=failed, now=now, retry_hours=hours, base_url=base_url)
     db.commit()
     if result.rowcount != 1:  # type: ignore[attr-defined]
         log.warning("notification %s: claim lost before the outcome (%s) was recorded", n_id, outcome)
@@ -259,6 +330,9 @@ def _accepts(fn: Callable[..., object], name: str) -> bool:
 THROTTLED: Final[dict[str, timedelta]] = {
     "refresh_due_prompts": timedelta(minutes=5),
     "refresh_stale_summaries": timedelta(minutes=5),
+    "prune_delivered": timedelta(minutes=10),
+    # Rows for records made without the models (bulk loads, records older than migration 0018).
+    "schedule_new_people": timedelta(minutes=5),
 }
 _last_run: dict[str, datetime] = {}
 _last_run_lock = threading.Lock()
@@ -288,6 +362,7 @@ def run_periodic(sessions: sessionmaker[Session], *, settings: Settings, now: da
             "escalate_unacknowledged",
             {"after": timedelta(minutes=minutes), "levels": int(getattr(settings, "alert_escalation_levels", 3))},
         ),
+        ("alscare.actions.schedules", "schedule_new_people", {}),
         ("alscare.actions.schedules", "send_due_reminders", {}),
         ("alscare.actions.prompts", "refresh_due_prompts", {}),
         ("alscare.actions.clinic_summary", "refresh_stale_summaries", {}),
@@ -304,8 +379,23 @@ def run_periodic(sessions: sessionmaker[Session], *, settings: Settings, now: da
                 db.commit()
         except Exception as e:
             log.error("%s.%s failed: %s", module, name, type(e).__name__)
+    _prune(sessions, settings=settings, now=now)
     _checkpoint_audit_trail(sessions, settings=settings, now=now)
     _heartbeat(sessions, now=now)
+
+
+def _prune(sessions: sessionmaker[Session], *, settings: Settings, now: datetime) -> None:
+    """Delete delivered notifications past their retention (throttled: ``THROTTLED["prune_delivered"]``)."""
+    if not _due_now("prune_delivered", now):
+        return
+    days = int(getattr(settings, "notification_retention_days", 30))
+    try:
+        deleted = prune_delivered(sessions, now=now, keep=timedelta(days=days))
+    except Exception as e:
+        log.error("pruning delivered notifications failed: %s", type(e).__name__)
+        return
+    if deleted:
+        log.info("deleted %s delivered notifications older than %s days", deleted, days)
 
 
 def _heartbeat(sessions: sessionmaker[Session], *, now: datetime) -> None:
@@ -347,6 +437,8 @@ def deliver_due(
     clock: Clock = utc_now,
     limit: int | None = None,
     stop: threading.Event | None = None,
+    retry_for: timedelta = DEFAULT_RETRY,
+    base_url: str = DEFAULT_BASE_URL,
 ) -> int:
     """Claim and deliver due notifications until none is due (or ``limit``, or ``stop``). Returns how many."""
     done = 0
@@ -355,9 +447,53 @@ def deliver_due(
             notification = claim_next(db, worker_id=worker_id, now=clock())
             if notification is None:
                 break
-            deliver_one(db, notification, transports=transports, now=clock())
+            deliver_one(db, notification, transports=transports, now=clock(), retry_for=retry_for, base_url=base_url)
         done += 1
     return done
+
+
+def prune_delivered(
+    sessions: sessionmaker[Session],
+    *,
+    now: datetime,
+    keep: timedelta = DEFAULT_RETENTION,
+    batch: int = PRUNE_BATCH,
+    batches: int = PRUNE_BATCHES,
+) -> int:
+    """Delete notifications sent more than ``keep`` ago, ``batch`` rows per transaction, at most ``batches``
+    transactions (the next run goes on). Failed rows are kept for audit. Returns how many were deleted.
+
+    A sent row's ``next_attempt_at`` is when it was settled (never later than ``sent_at`` for rows sent before
+    this rule, never much later for new ones), so the rows are found by a range of ``ix_notifications_due``
+    and checked against ``sent_at`` exactly.
+    """
+    cutoff = now - keep
+    deleted = 0
+    for _ in range(batches):
+        with sessions() as db:
+            ids = list(
+                db.execute(
+                    select(Notification.id)
+                    .where(
+                        Notification.status == "sent",
+                        Notification.next_attempt_at < cutoff,
+                        Notification.sent_at < cutoff,
+                    )
+                    .order_by(Notification.next_attempt_at)
+                    .limit(batch)
+                ).scalars()
+            )
+            if ids:
+                db.execute(delete(Notification).where(Notification.id.in_(ids)))
+            db.commit()
+        deleted += len(ids)
+        if len(ids) < batch:
+            break
+    return deleted
+
+
+def settings_retry(settings: Settings) -> timedelta:
+    return timedelta(hours=int(getattr(settings, "notification_retry_hours", 24)))
 
 
 def run_once(
@@ -376,7 +512,16 @@ def run_once(
     own = transports is None
     transports = transports or transports_for(settings)
     try:
-        return deliver_due(sessions, worker_id=worker_id, transports=transports, clock=clock, limit=limit, stop=stop)
+        return deliver_due(
+            sessions,
+            worker_id=worker_id,
+            transports=transports,
+            clock=clock,
+            limit=limit,
+            stop=stop,
+            retry_for=settings_retry(settings),
+            base_url=settings.base_url,
+        )
     finally:
         if own:
             transports.close()

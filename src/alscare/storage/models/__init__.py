@@ -6,7 +6,7 @@ through a function in ``alscare.actions``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -22,7 +22,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
+    insert,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -294,6 +297,8 @@ class AuditHead(Base):
 
 
 __all__ = [
+    "DEFAULT_SCHEDULE_DAYS",
+    "NOTIFICATION_QUEUE",
     "Alert",
     "AlsfrsAssessment",
     "AlsfrsDraft",
@@ -410,12 +415,22 @@ class WebhookEndpoint(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+# The rows a worker may still claim, written literally: SQLite uses a partial index only when the query has
+# the very same term (a bound parameter would not match), and PostgreSQL proves it from the same text.
+NOTIFICATION_QUEUE = "status IN ('pending','sending')"
+
+
 class Notification(Base):
     """One message to deliver (an email or a webhook call), claimed by exactly one worker at a time.
 
-    A worker claims a row with a conditional UPDATE (status pending and due, or its claim expired); only the
-    worker whose UPDATE matched sends it. Retries back off; after the last attempt the row is ``failed``.
+    A worker claims a row with a conditional UPDATE (pending or sending, and due); only the worker whose UPDATE
+    matched sends it. Retries back off for ``ALSCARE_NOTIFICATION_RETRY_HOURS``; then the row is ``failed``.
     Carries no clinical details: the text says only that something needs attention, with a link.
+
+    ``next_attempt_at`` is when a worker next has to act on the row: a pending row's next try, a sending row's
+    claim expiry (so a dead worker's claim is due again), a settled (sent or failed) row's settling time. The
+    claim query is then one range over one column of the partial index ``ix_notifications_queue``, which holds
+    only the rows still to deliver (issue 11: the former OR of two conditions made SQLite scan and sort).
     """
 
     __tablename__ = "notifications"
@@ -423,6 +438,13 @@ class Notification(Base):
         CheckConstraint("status IN ('pending','sending','sent','failed')", name="status"),
         UniqueConstraint("dedupe_key", name="uq_notifications_dedupe_key"),
         Index("ix_notifications_due", "status", "next_attempt_at"),
+        Index(
+            "ix_notifications_queue",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text(NOTIFICATION_QUEUE),
+            postgresql_where=text(NOTIFICATION_QUEUE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -458,6 +480,37 @@ class CheckInSchedule(Base):
     kind: Mapped[str] = mapped_column(String(30))
     interval_days: Mapped[int] = mapped_column(Integer)
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the reminder task next looks at this row: never later than the next reminder could be due (a lower
+    # bound: the task recomputes and moves it on), so one indexed range finds the rows to look at, not a scan.
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+# How often each kind is due for a person who chose nothing else (``actions.schedules`` says why these).
+DEFAULT_SCHEDULE_DAYS: dict[str, int] = {"symptom_check_in": 7, "alsfrs_r": 28}
+
+
+@event.listens_for(Patient, "after_insert")
+def _schedule_new_person(mapper: Any, connection: Any, target: Patient) -> None:
+    """Give every new record one schedule row per kind, first looked at when it first falls due.
+
+    Why here: the reminder task finds what is due with one indexed range over ``remind_at`` (issue 11: it read
+    everyone's check-ins every cycle), which needs a row for every person; records are made in several places
+    (sign-up, the clinic, FHIR import, tests), and every one of them goes through this insert. Rows missing
+    for any other reason (bulk loads, records older than migration 0018) are added by
+    ``actions.schedules.schedule_new_people``, which the worker runs now and then.
+    """
+    connection.execute(
+        insert(CheckInSchedule),
+        [
+            {
+                "patient_id": target.id,
+                "kind": kind,
+                "interval_days": days,
+                "remind_at": target.created_at + timedelta(days=days),
+            }
+            for kind, days in DEFAULT_SCHEDULE_DAYS.items()
+        ],
+    )
 
 
 class Message(Base):
