@@ -63,6 +63,7 @@ ROUTE_SCOPES: dict[tuple[str, str], tuple[Scope, Action]] = {
     ("POST", "/api/v1/patients/{patient_id}/alsfrs-r"): (Scope.CHECKINS, W),
     ("GET", "/api/v1/patients/{patient_id}/progression"): (Scope.CHECKINS, R),
     ("GET", "/api/v1/patients/{patient_id}/grants"): (Scope.SHARING, R),
+    ("GET", "/api/v1/patients/{patient_id}/invitations"): (Scope.SHARING, R),
     ("POST", "/api/v1/patients/{patient_id}/grants"): (Scope.SHARING, W),
     ("DELETE", "/api/v1/patients/{patient_id}/grants/{grant_id}"): (Scope.SHARING, W),
     ("GET", "/api/v1/patients/{patient_id}/access-log"): (Scope.SHARING, R),

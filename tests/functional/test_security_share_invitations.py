@@ -291,3 +291,25 @@ def test_sharer_withdraws_a_pending_invitation_through_the_api(
         assert bea.get(link).status_code == 404
     assert count(engine, ConsentGrant) == 0
     assert rows(engine, Invitation)[0].cancelled_at is not None
+
+
+def test_api_lists_the_invitations_that_wait_and_only_to_the_sharer(
+    client: TestClient, app: FastAPI, engine: Engine, outbox: OutboxMailer, clock: Clock
+) -> None:
+    patient_id = _people(client, app, engine)
+    headers = {"X-CSRF-Token": api_token(client)}
+    assert client.get(f"/api/v1/patients/{patient_id}/invitations").json() == []
+    sent = client.post(
+        f"/api/v1/patients/{patient_id}/grants", json={"scope": "checkins", "grantee_email": KNOWN}, headers=headers
+    )
+    listed = client.get(f"/api/v1/patients/{patient_id}/invitations")
+    assert listed.status_code == 200
+    [waiting] = listed.json()
+    assert waiting["invitation_id"] == sent.json()["invitation_id"]
+    assert (waiting["email"], waiting["scopes"], waiting["status"]) == (KNOWN, ["checkins"], "waiting")
+    assert "token" not in listed.text and "/invite/" not in listed.text  # the link never comes back
+    with browser(app) as bea:
+        sign_in(bea, KNOWN)
+        assert bea.get(f"/api/v1/patients/{patient_id}/invitations").status_code == 404
+    assert client.delete(f"/api/v1/invitations/{waiting['invitation_id']}", headers=headers).status_code == 204
+    assert client.get(f"/api/v1/patients/{patient_id}/invitations").json() == []

@@ -429,6 +429,29 @@ def add_grant(
     return _grant_out(g)
 
 
+@router.get("/patients/{patient_id}/invitations", response_model=list[ShareInvitationOut], responses=ErrorResponses)
+def list_share_invitations(request: Request, patient_id: PatientId, user: ApiUser, db: Db) -> list[ShareInvitationOut]:
+    """Invitations to see this record that wait for the invitee to accept, newest first (the sharing page's list).
+    Only those who manage the record's sharing (the person and their proxy) may see them; withdraw one with
+    ``DELETE /api/v1/invitations/{id}``."""
+    now = request.app.state.ctx.clock()
+    open_record(
+        db,
+        user=user,
+        patient_id=patient_id,
+        scope=Scope.SHARING,
+        action=Action.READ,
+        now=now,
+        resource="sharing",
+        source_ip=client_ip(request),
+    )
+    pending = accounts.pending_invitations(db, patient_id=patient_id, now=now)
+    db.commit()
+    return [
+        ShareInvitationOut(invitation_id=i.id, email=i.email, scopes=i.scopes, expires_at=i.expires_at) for i in pending
+    ]
+
+
 @router.delete("/patients/{patient_id}/grants/{grant_id}", status_code=204, responses=ErrorResponses)
 def delete_grant(request: Request, patient_id: PatientId, grant_id: PatientId, user: ApiUser, db: Db) -> Response:
     """Revoke a grant; it stops at once and stays in the history."""
