@@ -197,3 +197,16 @@ def test_a_bad_page_number_is_refused_naming_the_field(app: FastAPI, engine: Eng
             r = client.get(f"{path}?{query}")
             assert r.status_code == 422, (path, query)
             assert r.json()["detail"][0]["loc"] == ["query", query.split("=")[0]]
+
+
+def test_a_person_sees_the_clinic_lists_that_showed_them_in_their_access_log(app: FastAPI, engine: Engine) -> None:
+    from alscare.actions.audit import access_log
+
+    clinic = _clinic(engine, 5)
+    client = _client(app, clinic)
+    shown = {p["id"] for p in client.get("/api/v1/patients?limit=2").json()}
+    assert len(shown) == 2
+    listed, unlisted = sorted(shown)[0], next(p for p in clinic.patient_ids if p not in shown)
+    with Session(engine) as s:
+        assert "patient_list" in [e.resource for e in access_log(s, patient_id=listed)]
+        assert "patient_list" not in [e.resource for e in access_log(s, patient_id=unlisted)]
