@@ -29,6 +29,7 @@ CLINIC_LISTS = (
     "/clinic/overdue",
     "/clinic/messages",
     "/home",
+    "/check-in",
     "/api/v1/patients",
     "/api/v1/alerts",
     "/api/v1/alerts?include_resolved=true",

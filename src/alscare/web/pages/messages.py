@@ -13,7 +13,7 @@ from alscare.actions import messages
 from alscare.actions.audit import record_list_view
 from alscare.actions.errors import InvalidInput, NotFound
 from alscare.actions.paging import parse_page
-from alscare.actions.records import may, visible_patients
+from alscare.actions.records import may_each, visible_patients
 from alscare.storage.models import Message, Patient, User
 from alscare.web.deps import Db, PageUser, client_ip
 from alscare.web.pages.forms import read_form
@@ -99,7 +99,9 @@ def messages_home(request: Request, user: PageUser, db: Db) -> Response:
         return RedirectResponse("/clinic/messages", status_code=303)
     if user.role == "admin":
         raise NotFound("Page not found")
-    patients = [p for p in visible_patients(db, user=user) if may(db, user=user, patient=p, scope=Scope.CHECKINS)]
+    visible = visible_patients(db, user=user)
+    allowed = may_each(db, user=user, patients=visible, scope=Scope.CHECKINS)  # one query for all of them
+    patients = [p for p in visible if p.id in allowed]
     if len(patients) == 1:
         return RedirectResponse(messages.thread_link(patients[0].id), status_code=303)
     return render(
