@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from alscare.actions.accounts import enable_second_factor
@@ -180,6 +180,33 @@ def count(engine: Engine, model: type[Base], *where: Any) -> int:
 def rows(engine: Engine, model: type[Base], *where: Any) -> list[Any]:
     with Session(engine) as s:
         return list(s.execute(select(model).where(*where).order_by(model.id)).scalars())  # type: ignore[attr-defined]
+
+
+def listed_in(engine: Engine, audit_event_id: int) -> set[int]:
+    """The people a clinic-wide list view's one audit event names (``audit.record_list_view``)."""
+    from alscare.storage.models.clinic_dashboard import AuditEventPatient
+
+    with Session(engine) as s:
+        return set(
+            s.execute(
+                select(AuditEventPatient.patient_id).where(AuditEventPatient.audit_event_id == audit_event_id)
+            ).scalars()
+        )
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements sent on ``engine`` inside the block (to pin a page's statement count)."""
+    statements: list[str] = []
+
+    def _count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
 
 
 @dataclass(frozen=True)

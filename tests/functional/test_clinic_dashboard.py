@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, event, func, select
+from helpers import counting
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from world import signed_in_client
 
@@ -34,20 +33,6 @@ def _build(engine: Engine, people: int, *, seed: int = 7, into: SyntheticClinic 
             clinic_id=into.clinic_id if into else None,
             clinician_id=into.clinician_id if into else None,
         )
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def _count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
 
 
 def _frozen(app: FastAPI) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from helpers import Clock, count, rows
+from helpers import Clock, count, listed_in, rows
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from world import (
@@ -193,8 +193,10 @@ def test_the_clinic_sees_who_is_overdue_and_by_how_long(
     assert "ALSFRS-R" not in page.text.split("<tbody>")[1]  # not due until day 28
     # Q shares nothing with the clinic: never listed.
     assert not any(m in page.text for m in Q_MARKERS)
-    audited = rows(engine, AuditEvent, AuditEvent.resource == "schedule", AuditEvent.patient_id == world.patient_p_id)
-    assert [e.action for e in audited] == ["read"]
+    # One event for the page view, naming the people shown (not one per person).
+    audited = rows(engine, AuditEvent, AuditEvent.resource == "overdue")
+    assert [(e.action, e.patient_id) for e in audited] == [("read", None), ("read", None)]
+    assert listed_in(engine, audited[0].id) == set() and listed_in(engine, audited[1].id) == {world.patient_p_id}
 
     other_clinic = _as(app, world, CLINICIAN_OTHER_CLINIC).get("/clinic/overdue")
     assert "Nobody is overdue." in other_clinic.text

@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, case, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from alscare.access import Action, Scope
-from alscare.actions.audit import record_event
+from alscare.actions.audit import record_event, record_list_view
 from alscare.actions.errors import InvalidInput, NotFound
-from alscare.actions.records import RecordRefused, active_grants, may, open_record
+from alscare.actions.paging import PAGE_SIZE, Page, check_page, offset_of
+from alscare.actions.records import RecordRefused, active_grants, open_record
 from alscare.storage.models import Alert, Patient, User
 
 # Most urgent first: the inbox sorts by this, then oldest first.
@@ -252,49 +253,74 @@ def alert_detail(db: Session, *, actor: User, alert_id: int, now: datetime, sour
     return _view(db, alert, patient, now)
 
 
-def _inbox_key(view: AlertView) -> tuple[bool, int, datetime, int]:
-    a = view.alert
-    return (a.status == "resolved", SEVERITY_ORDER.index(a.severity), a.created_at, a.id)
+def _inbox_order(include_resolved: bool) -> list[Any]:
+    """Most severe first, then oldest first (then id, so pages never overlap); resolved ones last."""
+    severity = case({s: i for i, s in enumerate(SEVERITY_ORDER)}, value=Alert.severity, else_=len(SEVERITY_ORDER))
+    order: list[Any] = [severity, Alert.created_at, Alert.id]
+    if include_resolved:
+        order.insert(0, case((Alert.status == "resolved", 1), else_=0))
+    return order
 
 
 def alert_inbox(
-    db: Session, *, actor: User, now: datetime, include_resolved: bool = False, source_ip: str | None = None
-) -> list[AlertView]:
-    """The clinician's clinic's alerts: most severe first, then oldest first (resolved ones last, if asked for).
+    db: Session,
+    *,
+    actor: User,
+    now: datetime,
+    include_resolved: bool = False,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    source_ip: str | None = None,
+) -> Page[AlertView]:
+    """One page of the clinician's clinic's alerts: most severe first, then oldest first (resolved ones last,
+    if asked for), and the total.
 
     Only clinicians have an inbox (anyone else: NotFound). Alerts of people who have since stopped sharing
-    check-ins with the clinic are left out. Each person whose alerts are shown is opened (and audited) once.
+    check-ins with the clinic are left out, decided for the whole list in one subquery
+    (``clinic_dashboard.visible_patient_ids``). Two statements whatever the clinic's size — the total, and the
+    page with the person's name and who acknowledged or resolved joined in — and one audit event naming the
+    people shown (``audit.record_list_view``), not one per person.
     """
+    from alscare.actions.clinic_dashboard import visible_patient_ids
+
     if actor.role != "clinician" or actor.clinic_id is None:
         raise NotFound("No such page.")
-    query = select(Alert).where(Alert.clinic_id == actor.clinic_id)
+    check_page(page)
+    conditions = [Alert.clinic_id == actor.clinic_id, Alert.patient_id.in_(visible_patient_ids(actor.clinic_id))]
     if not include_resolved:
-        query = query.where(Alert.status != "resolved")
-    alerts = list(db.execute(query).scalars())
-    patients: dict[int, Patient | None] = {}
-    views: list[AlertView] = []
-    for alert in alerts:
-        if alert.patient_id not in patients:
-            candidate = db.get(Patient, alert.patient_id)
-            allowed = candidate is not None and may(db, user=actor, patient=candidate, scope=Scope.CHECKINS)
-            patients[alert.patient_id] = (
-                open_record(
-                    db,
-                    user=actor,
-                    patient_id=alert.patient_id,
-                    scope=Scope.CHECKINS,
-                    action=Action.READ,
-                    now=now,
-                    resource="alerts",
-                    source_ip=source_ip,
-                )
-                if allowed
-                else None
-            )
-        patient = patients[alert.patient_id]
-        if patient is not None:
-            views.append(_view(db, alert, patient, now))
-    return sorted(views, key=_inbox_key)
+        conditions.append(Alert.status != "resolved")
+    total = db.execute(select(func.count(Alert.id)).where(*conditions)).scalar_one()
+    acknowledger, resolver = aliased(User), aliased(User)
+    rows = db.execute(
+        select(Alert, Patient.full_name, acknowledger.display_name, resolver.display_name)
+        .join(Patient, Patient.id == Alert.patient_id)
+        .outerjoin(acknowledger, acknowledger.id == Alert.acknowledged_by_id)
+        .outerjoin(resolver, resolver.id == Alert.resolved_by_id)
+        .where(*conditions)
+        .order_by(*_inbox_order(include_resolved))
+        .limit(page_size)
+        .offset(offset_of(page, page_size))
+    ).all()
+    views = [
+        AlertView(
+            alert=alert,
+            patient_id=alert.patient_id,
+            patient_name=name,
+            age=now - alert.created_at,
+            acknowledged_by=acknowledged_by,
+            resolved_by=resolved_by,
+        )
+        for alert, name, acknowledged_by, resolved_by in rows
+    ]
+    record_list_view(
+        db,
+        now=now,
+        actor_user_id=actor.id,
+        resource="alerts",
+        patient_ids=[v.patient_id for v in views],
+        source_ip=source_ip,
+    )
+    return Page(items=views, total=int(total), page=page, page_size=page_size)
 
 
 def escalate_unacknowledged(

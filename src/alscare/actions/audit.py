@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from alscare.security.hashchain import GENESIS, ChainProblem, entry_hash, verify_chain
@@ -113,12 +114,20 @@ class AccessLogEntry:
     user_id: int | None = None  # who, as an id: the page says "You" for the viewer
 
 
+def _lists_naming(patient_id: int) -> Any:
+    """Clinic-wide list views that showed this person (``record_list_view``): one indexed subquery."""
+    from alscare.storage.models.clinic_dashboard import AuditEventPatient
+
+    return select(AuditEventPatient.audit_event_id).where(AuditEventPatient.patient_id == patient_id)
+
+
 def access_log(db: Session, *, patient_id: int, limit: int = 200) -> list[AccessLogEntry]:
-    """Who read or changed this person's record, newest first (for the person themselves)."""
+    """Who read or changed this person's record, newest first (for the person themselves), including the
+    clinic-wide lists that showed them (one audit event per list view, naming everyone on it)."""
     rows = db.execute(
         select(AuditEvent, User)
         .outerjoin(User, User.id == AuditEvent.actor_user_id)
-        .where(AuditEvent.patient_id == patient_id)
+        .where(or_(AuditEvent.patient_id == patient_id, AuditEvent.id.in_(_lists_naming(patient_id))))
         .order_by(AuditEvent.id.desc())
         .limit(limit)
     ).all()

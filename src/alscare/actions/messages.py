@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from alscare.access import Action, Scope
 from alscare.actions.errors import InvalidInput, NotFound, PermissionDenied
+from alscare.actions.paging import PAGE_SIZE, Page, check_page, offset_of
 from alscare.actions.records import open_record
 from alscare.delivery.outbox import DEFAULT_BASE_URL, enqueue_email
 from alscare.storage.models import CheckIn, ConsentGrant, Message, Patient, User
@@ -233,11 +234,8 @@ def message_status(m: Message, thread: Sequence[Message]) -> MessageStatus:
     return "read" if m.read_at is not None else "sent"
 
 
-def unanswered_for_clinic(db: Session, *, actor: User, now: datetime) -> list[UnansweredThread]:
-    """Conversations of the clinician's clinic waiting for an answer, longest-waiting first.
-
-    Only people whose own clinic is the clinician's and who share check-ins with it are listed.
-    """
+def _waiting(actor: User) -> Any:
+    """Per person, the clinic's unanswered messages: since when, the last one, how many (one subquery)."""
     if actor.role != "clinician" or actor.clinic_id is None:
         raise NotFound("Page not found")
     granted = select(ConsentGrant.patient_id).where(
@@ -251,7 +249,7 @@ def unanswered_for_clinic(db: Session, *, actor: User, now: datetime) -> list[Un
         .group_by(Message.patient_id)
         .subquery()
     )
-    waiting = (
+    return (
         select(
             Message.patient_id,
             func.min(Message.created_at).label("since"),
@@ -269,11 +267,9 @@ def unanswered_for_clinic(db: Session, *, actor: User, now: datetime) -> list[Un
         .group_by(Message.patient_id)
         .subquery()
     )
-    rows = db.execute(
-        select(Patient, waiting.c.since, waiting.c.last, waiting.c.n)
-        .join(waiting, waiting.c.patient_id == Patient.id)
-        .order_by(waiting.c.since, Patient.id)
-    ).all()
+
+
+def _threads(db: Session, stmt: Any, now: datetime) -> list[UnansweredThread]:
     return [
         UnansweredThread(
             patient=patient,
@@ -281,8 +277,35 @@ def unanswered_for_clinic(db: Session, *, actor: User, now: datetime) -> list[Un
             age=now - _aware(since),
             count=int(n),
         )
-        for patient, since, last, n in rows
+        for patient, since, last, n in db.execute(stmt).all()
     ]
+
+
+def _waiting_rows(waiting: Any) -> Any:
+    return (
+        select(Patient, waiting.c.since, waiting.c.last, waiting.c.n)
+        .join(waiting, waiting.c.patient_id == Patient.id)
+        .order_by(waiting.c.since, Patient.id)
+    )
+
+
+def unanswered_for_clinic(db: Session, *, actor: User, now: datetime) -> list[UnansweredThread]:
+    """Conversations of the clinician's clinic waiting for an answer, longest-waiting first.
+
+    Only people whose own clinic is the clinician's and who share check-ins with it are listed.
+    """
+    return _threads(db, _waiting_rows(_waiting(actor)), now)
+
+
+def unanswered_page(
+    db: Session, *, actor: User, now: datetime, page: int = 1, page_size: int = PAGE_SIZE
+) -> Page[UnansweredThread]:
+    """One page of ``unanswered_for_clinic`` and its total: two statements whatever the clinic's size."""
+    check_page(page)
+    waiting = _waiting(actor)
+    total = db.execute(select(func.count()).select_from(waiting)).scalar_one()
+    stmt = _waiting_rows(waiting).limit(page_size).offset(offset_of(page, page_size))
+    return Page(items=_threads(db, stmt, now), total=int(total), page=page, page_size=page_size)
 
 
 def _aware(value: datetime) -> datetime:

@@ -21,24 +21,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import exists, func, literal, select
+from sqlalchemy import exists, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alscare.access import Action, Scope
 from alscare.actions.errors import InvalidInput, NotFound
-from alscare.actions.records import may, open_record
+from alscare.actions.paging import PAGE_SIZE, Page, check_page, offset_of
+from alscare.actions.records import open_record
 from alscare.storage.models import (
     DEFAULT_SCHEDULE_DAYS,
     AlsfrsAssessment,
     CheckIn,
     CheckInSchedule,
-    ConsentGrant,
     Patient,
     User,
 )
@@ -265,41 +265,85 @@ def set_schedule(
 # --- The clinic's view ---------------------------------------------------------------------------------
 
 
-def overdue_for_clinic(db: Session, *, actor: User, now: datetime, source_ip: str | None = None) -> list[OverdueItem]:
-    """People who share their check-ins with the actor's clinic and are overdue, longest overdue first.
+def overdue_for_clinic(
+    db: Session,
+    *,
+    actor: User,
+    now: datetime,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    source_ip: str | None = None,
+) -> Page[OverdueItem]:
+    """One page of what is overdue for people who share their check-ins with the actor's clinic, longest
+    overdue first (then by name and kind), and the total.
 
-    For clinicians only (anyone else: ``NotFound``). Each person listed is an audited read of their schedule.
+    For clinicians only (anyone else: ``NotFound``). Read from the stored due dates (``patient_summaries``,
+    kept fresh in the transaction that changes a person's check-ins, assessments or schedule; the same rule
+    as ``due_status``), with access decided for the whole list in one subquery: three statements whatever the
+    clinic's size, and one audit event naming the people shown (``audit.record_list_view``).
     """
+    from alscare.actions.audit import record_list_view
+    from alscare.actions.clinic_dashboard import visible_patient_ids
+    from alscare.storage.models.clinic_dashboard import PatientSummary
+
     if actor.role != "clinician" or actor.clinic_id is None:
         raise NotFound("page not found")
-    shared = select(ConsentGrant.patient_id).where(
-        ConsentGrant.grantee_clinic_id == actor.clinic_id, ConsentGrant.revoked_at.is_(None)
-    )
-    candidates = list(db.execute(select(Patient).where(Patient.id.in_(shared)).order_by(Patient.id)).scalars())
-    # The one policy decides which grants cover check-ins (check-ins, full record, proxy).
-    patients = [p for p in candidates if may(db, user=actor, patient=p, scope=Scope.CHECKINS)]
-    statuses = _statuses(db, patients, now)
-    found: list[OverdueItem] = []
-    for patient in patients:
-        late = [item for item in statuses[patient.id] if item.overdue]
-        if not late:
-            continue
-        open_record(
-            db,
-            user=actor,
-            patient_id=patient.id,
-            scope=Scope.CHECKINS,
-            action=Action.READ,
-            now=now,
-            resource=RESOURCE,
-            source_ip=source_ip,
+    check_page(page)
+    s = PatientSummary
+    visible = s.patient_id.in_(visible_patient_ids(actor.clinic_id))
+    late = union_all(
+        *(
+            select(
+                s.patient_id.label("patient_id"),
+                Patient.full_name.label("full_name"),
+                literal(kind.value).label("kind"),
+                due.label("due_at"),
+            )
+            .join(Patient, Patient.id == s.patient_id)
+            .where(visible, due <= now)
+            for kind, due in ((Kind.SYMPTOM_CHECK_IN, s.symptom_due_at), (Kind.ALSFRS_R, s.alsfrs_due_at))
         )
-        found.extend(
-            OverdueItem(patient.id, patient.full_name, item.kind, item.last_done_at, item.due_at, now - item.due_at)
-            for item in late
+    ).subquery()
+    total = db.execute(select(func.count()).select_from(late)).scalar_one()
+    rows = db.execute(
+        select(late.c.patient_id, late.c.full_name, late.c.kind, late.c.due_at)
+        .order_by(late.c.due_at, late.c.full_name, late.c.kind, late.c.patient_id)
+        .limit(page_size)
+        .offset(offset_of(page, page_size))
+    ).all()
+    ids = sorted({r.patient_id for r in rows})
+    # When each was last done, for this page's people only (one statement): the newest check-in is stored in
+    # the summary; the ALSFRS-R due date counts from when the newest one was recorded.
+    done: dict[tuple[int, Kind], datetime] = {}
+    if ids:
+        recorded = (
+            select(AlsfrsAssessment.patient_id, func.max(AlsfrsAssessment.recorded_at).label("at"))
+            .where(AlsfrsAssessment.patient_id.in_(ids))
+            .group_by(AlsfrsAssessment.patient_id)
+            .subquery()
         )
-    found.sort(key=lambda o: (-o.overdue_by, o.full_name, o.kind.value))
-    return found
+        for pid, checked_in, assessed in db.execute(
+            select(s.patient_id, s.last_check_in_at, recorded.c.at)
+            .outerjoin(recorded, recorded.c.patient_id == s.patient_id)
+            .where(s.patient_id.in_(ids))
+        ):
+            if checked_in is not None:
+                done[(pid, Kind.SYMPTOM_CHECK_IN)] = checked_in
+            if assessed is not None:
+                done[(pid, Kind.ALSFRS_R)] = _aware(assessed)
+    items = [
+        OverdueItem(
+            r.patient_id, r.full_name, Kind(r.kind), done.get((r.patient_id, Kind(r.kind))), r.due_at, now - r.due_at
+        )
+        for r in rows
+    ]
+    record_list_view(db, now=now, actor_user_id=actor.id, resource="overdue", patient_ids=ids, source_ip=source_ip)
+    return Page(items=items, total=int(total), page=page, page_size=page_size)
+
+
+def _aware(value: datetime) -> datetime:
+    """Aggregates may lose the column's time zone on SQLite: always hand back an aware UTC time."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # --- Reminders -----------------------------------------------------------------------------------------

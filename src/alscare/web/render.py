@@ -12,10 +12,13 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from alscare.actions.records import own_patient
+from alscare.clinical.wording import load_wording
 from alscare.storage.models import User
 from alscare.web.deps import app_context, csrf_for
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+# The shared pager's words (templates/_pager.html), for every list that includes it.
+TEMPLATES.env.globals["pager_words"] = load_wording("paging.en")["pager"]
 
 
 def render(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictInt
 
 from alscare.access import GRANTABLE_SCOPES, Action, Scope
@@ -17,7 +17,8 @@ from alscare.actions import accounts, alerts, checkins, consent, messages, sched
 from alscare.actions.assessments import assessments_of, record_alsfrs_assessment
 from alscare.actions.audit import record_list_view
 from alscare.actions.errors import InvalidInput
-from alscare.actions.records import access_log_of, may, may_each, open_record, visible_patients
+from alscare.actions.paging import PAGE_SIZE, PAGE_SIZE_MAX, Page
+from alscare.actions.records import access_log_of, may, may_each, open_record, visible_patients_page
 from alscare.storage.models import Patient
 from alscare.web.deps import ApiUser, Db, api_csrf, client_ip, csrf_for
 from alscare.web.presenters import assessment_row, record_summary
@@ -235,11 +236,52 @@ def me(request: Request, user: ApiUser) -> Me:
     )
 
 
-@router.get("/patients", response_model=list[PatientOut], responses=ErrorResponses)
-def list_patients(request: Request, user: ApiUser, db: Db) -> list[PatientOut]:
-    """Records you can open: your own and those shared with you or your clinic. Audited: one row per call,
-    naming the records listed."""
-    patients = visible_patients(db, user=user)
+# --- Paged lists: ?page and ?limit in, X-Total-Count and an RFC 8288 Link header out --------------------------
+
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000, description="Which page, from 1.")]
+PageLimit = Annotated[
+    int, Query(ge=1, le=PAGE_SIZE_MAX, description=f"Items per page, 1 to {PAGE_SIZE_MAX} (default {PAGE_SIZE}).")
+]
+PagedResponses: dict[int | str, dict[str, Any]] = {
+    **ErrorResponses,
+    200: {
+        "description": "One page of the list",
+        "headers": {
+            "X-Total-Count": {"description": "How many items there are over all pages.", "schema": {"type": "integer"}},
+            "Link": {
+                "description": 'RFC 8288 links to the other pages: rel="first", "prev", "next" and "last".',
+                "schema": {"type": "string"},
+            },
+        },
+    },
+}
+
+
+def _paged(request: Request, response: Response, found: Page[Any]) -> None:
+    """Say the total and link the first, previous, next and last pages (RFC 8288), keeping the other params."""
+    limit = found.page_size
+
+    def url(n: int) -> str:
+        return str(request.url.include_query_params(page=n, limit=limit))
+
+    links = [(url(1), "first")]
+    if found.page > 1:
+        links.append((url(min(found.page - 1, found.pages)), "prev"))
+    if found.page < found.pages:
+        links.append((url(found.page + 1), "next"))
+    links.append((url(found.pages), "last"))
+    response.headers["X-Total-Count"] = str(found.total)
+    response.headers["Link"] = ", ".join(f'<{u}>; rel="{rel}"' for u, rel in links)
+
+
+@router.get("/patients", response_model=list[PatientOut], responses=PagedResponses)
+def list_patients(
+    request: Request, response: Response, user: ApiUser, db: Db, page: PageNumber = 1, limit: PageLimit = PAGE_SIZE
+) -> list[PatientOut]:
+    """Records you can open: your own and those shared with you or your clinic, by name, one page at a time.
+    Audited: one row per call, naming the records listed."""
+    found = visible_patients_page(db, user=user, page=page, page_size=limit)
+    patients = found.items
     record_list_view(
         db,
         now=request.app.state.ctx.clock(),
@@ -251,6 +293,7 @@ def list_patients(request: Request, user: ApiUser, db: Db) -> list[PatientOut]:
     detailed = may_each(db, user=user, patients=patients, scope=Scope.PROFILE_DETAILS)
     out = [_patient_out(p, details=p.id in detailed) for p in patients]
     db.commit()
+    _paged(request, response, found)
     return out
 
 
@@ -869,18 +912,30 @@ def _alert_out(view: alerts.AlertView) -> AlertOut:
     )
 
 
-@router.get("/alerts", response_model=list[AlertOut], responses=ErrorResponses)
-def list_alerts(request: Request, user: ApiUser, db: Db, include_resolved: bool = False) -> list[AlertOut]:
-    """Your clinic's alerts, most severe first, then oldest first. Clinicians only (others: 404)."""
-    views = alerts.alert_inbox(
+@router.get("/alerts", response_model=list[AlertOut], responses=PagedResponses)
+def list_alerts(
+    request: Request,
+    response: Response,
+    user: ApiUser,
+    db: Db,
+    include_resolved: bool = False,
+    page: PageNumber = 1,
+    limit: PageLimit = PAGE_SIZE,
+) -> list[AlertOut]:
+    """Your clinic's alerts, most severe first, then oldest first (resolved last), one page at a time.
+    Clinicians only (others: 404). Audited: one row per call, naming the people listed."""
+    found = alerts.alert_inbox(
         db,
         actor=user,
         now=request.app.state.ctx.clock(),
         include_resolved=include_resolved,
+        page=page,
+        page_size=limit,
         source_ip=client_ip(request),
     )
-    out = [_alert_out(v) for v in views]
+    out = [_alert_out(v) for v in found.items]
     db.commit()
+    _paged(request, response, found)
     return out
 
 

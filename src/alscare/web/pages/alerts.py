@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 from alscare.actions import alerts as alert_actions
 from alscare.actions.clinician_view import TIER_WORDS, clinician_view
 from alscare.actions.errors import InvalidInput, NotFound
+from alscare.actions.paging import parse_page
 from alscare.actions.prompts import ALERT_SOURCE as PROMPT_ALERT_SOURCE
 from alscare.content.articles import Article, article, article_for_prompt
 from alscare.storage.models import Alert, CheckIn, Patient, User
 from alscare.web.deps import Db, PageUser, client_ip
 from alscare.web.pages.care_wishes import emergency_care_wishes
 from alscare.web.pages.forms import read_form, text
+from alscare.web.paging import pager_of
 from alscare.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -51,11 +53,18 @@ def _only_clinicians(user: User) -> None:
 def inbox(request: Request, user: PageUser, db: Db) -> Response:
     _only_clinicians(user)
     include_resolved = request.query_params.get("show") == "all"
-    views = alert_actions.alert_inbox(
+    errors: dict[str, str] = {}
+    try:
+        page_number = parse_page(request.query_params.get("page"))
+    except InvalidInput as e:
+        # As the dashboard: the first page, with the message naming the field (422).
+        errors, page_number = {e.field: e.message}, 1
+    found = alert_actions.alert_inbox(
         db,
         actor=user,
         now=request.app.state.ctx.clock(),
         include_resolved=include_resolved,
+        page=page_number,
         source_ip=client_ip(request),
     )
     db.commit()
@@ -66,7 +75,10 @@ def inbox(request: Request, user: PageUser, db: Db) -> Response:
         user=user,
         db=db,
         active="alerts",
-        views=views,
+        errors=errors,
+        views=found.items,
+        found=found,
+        pager=pager_of(found, "/clinic/alerts", {"show": "all" if include_resolved else ""}),
         include_resolved=include_resolved,
         severity_labels=SEVERITY_LABELS,
         status_labels=STATUS_LABELS,

@@ -25,7 +25,7 @@ from alscare.actions import checkins as checkin_actions
 from alscare.actions.alerts import clinic_receiving_alerts
 from alscare.actions.errors import InvalidInput, NotFound
 from alscare.actions.medicines import CurrentMedicine, current_medicines
-from alscare.actions.records import may, open_record, own_patient, visible_patients
+from alscare.actions.records import may, may_each, open_record, own_patient, visible_patients
 from alscare.clinical.triage import CHECK_IN_FIELDS, TriageResult, triage
 from alscare.content.articles import articles_for_check_in
 from alscare.storage.models import CheckIn, Patient, User
@@ -223,7 +223,12 @@ def choose(request: Request, user: PageUser, db: Db) -> Response:
     own = own_patient(db, user=user)
     if own is not None:
         return RedirectResponse(f"/patients/{own.id}/check-in/steps", status_code=303)
-    people = [p for p in visible_patients(db, user=user) if may(db, user=user, patient=p, scope=Scope.CHECKINS)]
+    if user.role == "clinician" and user.clinic_id is not None:
+        # Clinic staff choose the person on the dashboard (paged, audited), not from a list of everyone.
+        return RedirectResponse("/clinic", status_code=303)
+    visible = visible_patients(db, user=user)
+    allowed = may_each(db, user=user, patients=visible, scope=Scope.CHECKINS)
+    people = [p for p in visible if p.id in allowed]
     if len(people) == 1:
         return RedirectResponse(f"/patients/{people[0].id}/check-in/steps", status_code=303)
     return render(request, "checkin_form.html", title="Check in", user=user, db=db, active="check_in", people=people)

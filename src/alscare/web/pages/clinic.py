@@ -15,6 +15,7 @@ from alscare.actions import clinic_dashboard as dash
 from alscare.actions.errors import InvalidInput, NotFound
 from alscare.storage.models import User
 from alscare.web.deps import Db, PageUser, client_ip
+from alscare.web.paging import pager
 from alscare.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -116,6 +117,7 @@ def clinic_home(request: Request, user: PageUser, db: Db) -> Response:
         filters=dash.FILTERS,
         tier_labels=TIER_LABELS,
         link=lambda **kw: _link(query, **kw),
+        pager=pager(query.page, page.pages, lambda n: _link(query, page=n)),
         sort_link=lambda column: _sort_link(query, column),
         export_link="/clinic/export.csv" + ("?" + urlencode(export_query) if export_query else ""),
         when=_when,

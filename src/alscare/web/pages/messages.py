@@ -12,10 +12,12 @@ from alscare.access import Scope
 from alscare.actions import messages
 from alscare.actions.audit import record_list_view
 from alscare.actions.errors import InvalidInput, NotFound
-from alscare.actions.records import may, visible_patients
+from alscare.actions.paging import parse_page
+from alscare.actions.records import may_each, visible_patients
 from alscare.storage.models import Message, Patient, User
 from alscare.web.deps import Db, PageUser, client_ip
 from alscare.web.pages.forms import read_form
+from alscare.web.paging import pager_of
 from alscare.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -97,7 +99,9 @@ def messages_home(request: Request, user: PageUser, db: Db) -> Response:
         return RedirectResponse("/clinic/messages", status_code=303)
     if user.role == "admin":
         raise NotFound("Page not found")
-    patients = [p for p in visible_patients(db, user=user) if may(db, user=user, patient=p, scope=Scope.CHECKINS)]
+    visible = visible_patients(db, user=user)
+    allowed = may_each(db, user=user, patients=visible, scope=Scope.CHECKINS)  # one query for all of them
+    patients = [p for p in visible if p.id in allowed]
     if len(patients) == 1:
         return RedirectResponse(messages.thread_link(patients[0].id), status_code=303)
     return render(
@@ -186,17 +190,23 @@ async def post_message(request: Request, patient_id: int, user: PageUser, db: Db
 @router.get("/clinic/messages")
 def clinic_inbox(request: Request, user: PageUser, db: Db) -> Response:
     now = request.app.state.ctx.clock()
-    waiting = messages.unanswered_for_clinic(db, actor=user, now=now)
+    errors: dict[str, str] = {}
+    try:
+        page_number = parse_page(request.query_params.get("page"))
+    except InvalidInput as e:
+        # As the dashboard: the first page, with the message naming the field (422).
+        errors, page_number = {e.field: e.message}, 1
+    found = messages.unanswered_page(db, actor=user, now=now, page=page_number)
     record_list_view(
         db,
         now=now,
         actor_user_id=user.id,
         resource="messages_inbox",
-        patient_ids=[t.patient.id for t in waiting],
+        patient_ids=[t.patient.id for t in found.items],
         source_ip=client_ip(request),
     )
     db.commit()
-    rows = [(t, waiting_label(t.age)) for t in waiting]
+    rows = [(t, waiting_label(t.age)) for t in found.items]
     return render(
         request,
         "messages_inbox.html",
@@ -204,6 +214,9 @@ def clinic_inbox(request: Request, user: PageUser, db: Db) -> Response:
         user=user,
         db=db,
         active="messages",
+        errors=errors,
         waiting=rows,
+        found=found,
+        pager=pager_of(found, "/clinic/messages"),
         clinic=True,
     )

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from alscare.access import Action, Scope
 from alscare.actions import schedules
 from alscare.actions.errors import InvalidInput
+from alscare.actions.paging import parse_page
 from alscare.actions.records import may
 from alscare.storage.models import Patient, User
 from alscare.web.deps import Db, PageUser, client_ip
 from alscare.web.pages.forms import read_form, text
+from alscare.web.paging import pager_of
 from alscare.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -136,7 +138,13 @@ async def change_schedule(request: Request, patient_id: int, user: PageUser, db:
 @router.get("/clinic/overdue")
 def overdue(request: Request, user: PageUser, db: Db) -> Response:
     now = _now(request)
-    rows = schedules.overdue_for_clinic(db, actor=user, now=now, source_ip=client_ip(request))
+    errors: dict[str, str] = {}
+    try:
+        page_number = parse_page(request.query_params.get("page"))
+    except InvalidInput as e:
+        # As the dashboard: the first page, with the message naming the field (422).
+        errors, page_number = {e.field: e.message}, 1
+    found = schedules.overdue_for_clinic(db, actor=user, now=now, page=page_number, source_ip=client_ip(request))
     db.commit()
     return render(
         request,
@@ -145,7 +153,10 @@ def overdue(request: Request, user: PageUser, db: Db) -> Response:
         user=user,
         db=db,
         active="overdue",
-        rows=rows,
+        errors=errors,
+        rows=found.items,
+        found=found,
+        pager=pager_of(found, "/clinic/overdue"),
         kind_words=KIND_WORDS,
         how_long=how_long,
     )
