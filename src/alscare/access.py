@@ -118,6 +118,8 @@ class Actor:
     user_id: int
     role: str
     clinic_id: int | None
+    # A clinic system reading by API token (``actions/api_tokens``): never the record's sharing settings.
+    service: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,8 @@ def decide(actor: Actor, record: RecordOwner, grants: Iterable[ActiveGrant], sco
     """True when ``actor`` may perform ``action`` on ``scope`` of ``record``. ``grants`` are the active ones."""
     if record.user_id is not None and record.user_id == actor.user_id:
         return True
+    if actor.service and scope is Scope.SHARING:
+        return False  # who else sees the record, and the invitees' addresses, are not a machine's to read
     held = _grants_for(actor, grants)
     if scope is Scope.RESEARCH:
         return Scope.RESEARCH in held

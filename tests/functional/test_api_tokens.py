@@ -24,8 +24,9 @@ from world import (
     world_once_per_database,
 )
 
+from alscare.access import Action, ActiveGrant, Actor, RecordOwner, Scope, decide
 from alscare.actions import api_tokens
-from alscare.storage.models import AuditEvent, User, WebSession
+from alscare.storage.models import AuditEvent, PasswordReset, User, WebSession
 from alscare.storage.models.api_tokens import ApiToken
 
 _world_database, _world, _module_app, conn, app, world = world_once_per_database("api_tokens")
@@ -200,3 +201,68 @@ def test_only_the_clinic_administrator_manages_tokens(app: FastAPI, world: World
     with _session(app) as db:
         assert db.execute(select(ApiToken.revoked_at)).scalar_one() is None
         assert len(db.execute(select(ApiToken)).all()) == 1
+
+
+# --- Found by an attacker's review of the first version ---------------------------------------------------
+
+
+def _service(app: FastAPI) -> User:
+    with _session(app) as db:
+        service = db.execute(select(User).where(User.is_service.is_(True))).scalar_one()
+        db.expunge(service)
+        return service
+
+
+def test_reactivating_the_clinician_does_not_bring_a_stopped_token_back(app: FastAPI, world: World) -> None:
+    admin, _, token = _make(app, world)
+    clinician = world.users[CLINICIAN_GRANTED_CLINIC]
+    form = {"csrf_token": csrf_of(admin)}
+    assert admin.post(f"/clinic/staff/{clinician}/deactivate", data=form).status_code == 303
+    assert _bearer(app, token).get("/api/v1/patients").status_code == 401
+    assert admin.post(f"/clinic/staff/{clinician}/reactivate", data=form).status_code == 303
+    assert _bearer(app, token).get("/api/v1/patients").status_code == 401
+    with _session(app) as db:
+        assert db.execute(select(ApiToken.revoked_at)).scalar_one() is not None
+
+
+def test_the_service_account_is_no_colleague_and_has_no_way_in_but_its_token(app: FastAPI, world: World) -> None:
+    admin, _, token = _make(app, world)
+    service = _service(app)
+    form = {"csrf_token": csrf_of(admin)}
+    for action in ("deactivate", "reactivate", "reset-two-step"):
+        assert admin.post(f"/clinic/staff/{service.id}/{action}", data=form).status_code == 404, action
+    assert "Ward EHR" not in admin.get("/home").text
+    # No reset link is made for its address, and a session bound to it is worth nothing.
+    outbox = app.state.ctx.mailer
+    before = len(outbox.messages())
+    anonymous = signed_in_client(app, None)
+    anonymous.post("/password/forgot", data={"email": service.email, "csrf_token": csrf_of(anonymous)})
+    # (It gets the "no account uses this address" answer that every unknown address gets: the same for all.)
+    sent = [str(m.get_content()) for m in outbox.messages()[before:] if m["To"] == service.email]
+    assert sent and not any("/password/reset/" in body for body in sent)
+    with _session(app) as db:
+        assert db.execute(select(PasswordReset).where(PasswordReset.user_id == service.id)).first() is None
+    assert signed_in_client(app, service.id).get("/api/v1/me").status_code == 401
+    assert _bearer(app, token).get("/api/v1/me").status_code == 200
+
+
+def test_a_system_never_reads_who_else_sees_a_record() -> None:
+    """Even under a clinic's proxy grant (which opens everything to the clinic's people), a clinic system's
+    account may not read the record's sharing: the grants, the access log, the invitees' addresses."""
+    record = RecordOwner(patient_id=1, user_id=10)
+    proxy = [ActiveGrant(scope=Scope.PROXY.value, grantee_user_id=None, grantee_clinic_id=7)]
+    person = Actor(user_id=20, role="clinician", clinic_id=7)
+    system = Actor(user_id=21, role="clinician", clinic_id=7, service=True)
+    assert decide(person, record, proxy, Scope.SHARING, Action.READ)
+    assert not decide(system, record, proxy, Scope.SHARING, Action.READ)
+    assert decide(system, record, proxy, Scope.CHECKINS, Action.READ)
+
+
+@pytest.mark.parametrize("name", ["Ward\u202eRHE", "Ward\u200bEHR", "Ward\x7fEHR", "Ward\u200eEHR"])
+def test_a_name_that_would_read_differently_is_refused(app: FastAPI, world: World, name: str) -> None:
+    admin = signed_in_client(app, world.users[ADMIN_GRANTED_CLINIC])
+    r = admin.post(
+        "/clinic/api-tokens",
+        data={"name": name, "responsible": str(world.users[CLINICIAN_GRANTED_CLINIC]), "csrf_token": csrf_of(admin)},
+    )
+    assert r.status_code == 422 and 'id="name-error"' in r.text

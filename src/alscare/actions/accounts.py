@@ -447,7 +447,7 @@ class SignInResult:
 def authenticate(db: Session, *, email: str, password: str) -> SignInResult | None:
     """Check email and password. Unknown accounts spend the same time hashing as known ones."""
     user = db.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.is_service:  # a clinic system never signs in
         verify_password(DUMMY_HASH, password)
         return None
     if not verify_password(user.password_hash, password):
@@ -514,7 +514,7 @@ def request_password_reset(
     token = new_token()
     token_digest(token)  # the same work as the known branch, whose digest is stored
     user = db.execute(select(User).where(User.email == address)).scalar_one_or_none()
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.is_service:
         return OutgoingMail(
             to=address,
             subject="Reset your alscare password",

@@ -16,6 +16,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -101,7 +102,9 @@ def clinic_tokens(db: Session, *, admin: User, now: datetime) -> list[TokenRow]:
 
 def _check_name(raw: str) -> str:
     name = " ".join(raw.split())
-    if not name or len(name) > NAME_MAX or any(ord(c) < 32 for c in name):
+    # No control, format (bidirectional overrides, zero-width) or unassigned characters: the name is shown to
+    # people in their access log, and must read there exactly as it was typed.
+    if not name or len(name) > NAME_MAX or any(unicodedata.category(c)[0] in "CZ" and c != " " for c in name):
         raise InvalidInput("name", wording()["errors"]["name"])
     return name
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alscare.actions.accounts import check_name, normalise_email
@@ -35,7 +35,8 @@ def require_admin(user: User) -> int:
 def _colleague(db: Session, *, admin: User, user_id: int) -> User:
     clinic_id = require_admin(admin)
     colleague = db.get(User, user_id)
-    if colleague is None or colleague.clinic_id != clinic_id or not colleague.is_clinic_staff:
+    # A clinic system's account (API token) is managed on the tokens page, never as a colleague.
+    if colleague is None or colleague.clinic_id != clinic_id or not colleague.is_clinic_staff or colleague.is_service:
         raise NotFound("There is no such member of staff in your clinic.")
     return colleague
 
@@ -135,6 +136,22 @@ def staff_list(db: Session, *, admin: User) -> list[StaffMember]:
     ]
 
 
+def _end_api_tokens_of(db: Session, *, responsible_id: int, now: datetime) -> None:
+    """A leaver's API tokens end for good (``actions/api_tokens``): reactivating them later does not bring
+    back a token that a system may still hold."""
+    from alscare.storage.models.api_tokens import ApiToken
+
+    held = select(ApiToken.service_user_id).where(
+        ApiToken.responsible_user_id == responsible_id, ApiToken.revoked_at.is_(None)
+    )
+    db.execute(update(User).where(User.id.in_(held)).values(is_active=False))
+    db.execute(
+        update(ApiToken)
+        .where(ApiToken.responsible_user_id == responsible_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
 def set_staff_active(db: Session, *, admin: User, user_id: int, active: bool, now: datetime) -> User:
     """Deactivate a leaver (their sessions end now; they can no longer sign in) or let them back in."""
     colleague = _colleague(db, admin=admin, user_id=user_id)
@@ -142,6 +159,8 @@ def set_staff_active(db: Session, *, admin: User, user_id: int, active: bool, no
         raise InvalidInput("user_id", "You cannot deactivate your own account.")
     colleague.is_active = active
     ended = 0 if active else end_sessions(db, user_id=colleague.id)
+    if not active:
+        _end_api_tokens_of(db, responsible_id=colleague.id, now=now)
     record_event(
         db,
         now=now,

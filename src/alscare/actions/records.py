@@ -51,7 +51,7 @@ def _note_refusal(db: Session, event: dict[str, Any]) -> None:
 
 
 def actor_for(user: User) -> Actor:
-    return Actor(user_id=user.id, role=user.role, clinic_id=user.clinic_id)
+    return Actor(user_id=user.id, role=user.role, clinic_id=user.clinic_id, service=bool(user.is_service))
 
 
 def active_grants(db: Session, *, patient_id: int) -> list[ConsentGrant]:

@@ -73,7 +73,8 @@ def optional_user(request: Request, db: Db) -> User | None:
     if row is None or row.user_id is None:
         return None
     user = db.get(User, row.user_id)
-    return user if user is not None and user.is_active else None
+    # A clinic system's account acts only by its API token, never through a session.
+    return user if user is not None and user.is_active and not user.is_service else None
 
 
 def pending_user(request: Request, db: Session) -> User | None:

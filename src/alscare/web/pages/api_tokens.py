@@ -1,4 +1,4 @@
-"""API tokens for the clinic's own systems (clinic administrators only; anyone else gets 403).
+"""API tokens for the clinic's own systems (clinic administrators only; anyone else gets 404).
 
 Every rule is in ``actions/api_tokens.py``; this module only translates. The token is emailed to the clinician
 the administrator names and never appears in a page (the guide: tokens travel only by email).

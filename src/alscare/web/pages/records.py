@@ -46,7 +46,11 @@ def home(request: Request, user: PageUser, db: Db) -> Response:
     staff: list[User] = []
     if user.role == "admin" and user.clinic_id is not None:
         staff = list(
-            db.execute(select(User).where(User.clinic_id == user.clinic_id).order_by(User.display_name)).scalars()
+            db.execute(
+                select(User)
+                .where(User.clinic_id == user.clinic_id, User.is_service.is_(False))
+                .order_by(User.display_name)
+            ).scalars()
         )
     return render(
         request,
