@@ -11,7 +11,7 @@ import types
 import typing
 
 from alscare.clinical.triage import CHECK_IN_FIELDS
-from alscare.web.api.v1 import CheckInIn
+from alscare.web.api.checkins import CheckInIn
 
 # Fields the API adds around the triage answers: the form's id, the body map and the breathing measurements.
 API_ONLY = {"client_id", "body_map", "fvc_percent", "snip_cmh2o", "spo2_percent"}

@@ -76,9 +76,13 @@ def create_app(
     app.add_middleware(AdmissionGate, pool_size=settings.db_pool_size)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
 
+    from alscare.web.api import alerts as alerts_api
     from alscare.web.api import care_wishes as care_wishes_api
+    from alscare.web.api import checkins as checkins_api
     from alscare.web.api import medicines as medicines_api
+    from alscare.web.api import messages as messages_api
     from alscare.web.api import prognosis as prognosis_api
+    from alscare.web.api import schedules as schedules_api
     from alscare.web.api import v1
     from alscare.web.pages import (
         account,
@@ -127,6 +131,10 @@ def create_app(
     app.include_router(prognosis_pages.router)
     app.include_router(prognosis_api.router)
     app.include_router(v1.router)
+    app.include_router(messages_api.router)
+    app.include_router(schedules_api.router)
+    app.include_router(checkins_api.router)
+    app.include_router(alerts_api.router)
     app.include_router(medicines_pages.router)
     app.include_router(medicines_api.router)
     app.include_router(care_wishes_pages.router)
