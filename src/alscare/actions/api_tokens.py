@@ -100,6 +100,20 @@ def clinic_tokens(db: Session, *, admin: User, now: datetime) -> list[TokenRow]:
     return [TokenRow(t.id, t.name, u.display_name, t.created_at, t.expires_at, _status(t, u, now)) for t, u in rows]
 
 
+def _audit(db: Session, *, admin: User, now: datetime, detail: str, source_ip: str | None) -> None:
+    """A security event of the clinic's administration: no patient, only the token's and accounts' ids."""
+    record_event(
+        db,
+        now=now,
+        actor_user_id=admin.id,
+        patient_id=None,
+        action="write",
+        resource="api_token",
+        detail=detail,
+        source_ip=source_ip,
+    )
+
+
 def _check_name(raw: str) -> str:
     name = " ".join(raw.split())
     # No control, format (bidirectional overrides, zero-width) or unassigned characters: the name is shown to
@@ -155,16 +169,8 @@ def issue_token(
     )
     db.add(token)
     db.flush()
-    record_event(
-        db,
-        now=now,
-        actor_user_id=admin.id,
-        patient_id=None,
-        action="write",
-        resource="api_token",
-        detail=f"issued api token {token.id} to user {responsible.id}",
-        source_ip=source_ip,
-    )
+    detail = f"issued api token {token.id} to user {responsible.id}"
+    _audit(db, admin=admin, now=now, detail=detail, source_ip=source_ip)
     body = words["email"]["body"].format(
         name=name, token=raw, base_url=base_url.rstrip("/"), expires=token.expires_at.strftime("%-d %B %Y")
     )
@@ -181,16 +187,7 @@ def revoke_token(db: Session, *, admin: User, token_id: int, now: datetime, sour
         token.revoked_at = now
         token.service_user.is_active = False
         end_sessions(db, user_id=token.service_user_id)
-        record_event(
-            db,
-            now=now,
-            actor_user_id=admin.id,
-            patient_id=None,
-            action="write",
-            resource="api_token",
-            detail=f"revoked api token {token.id}",
-            source_ip=source_ip,
-        )
+        _audit(db, admin=admin, now=now, detail=f"revoked api token {token.id}", source_ip=source_ip)
     return token
 
 
