@@ -12,51 +12,20 @@ Issue 11 measured 0.9-2.3 s per cycle before, when every cycle read everyone.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, text, update
+from bench_delivery import postgres_engine, sqlite_engine  # the same throwaway databases
+from sqlalchemy import Engine, bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from alscare.actions.schedules import send_due_reminders
-from alscare.storage import migrate
-from alscare.storage.db import make_engine, make_sessionmaker, transaction
+from alscare.storage.db import make_sessionmaker, transaction
 from alscare.storage.models import Patient, User
 from alscare.synthetic_clinic import build_synthetic_clinic
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 BASE_URL = "https://alscare.example"
-
-
-@contextmanager
-def sqlite_engine() -> Iterator[Engine]:
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        migrate.upgrade(engine)
-        yield engine
-        engine.dispose()
-
-
-@contextmanager
-def postgres_engine(admin_url: str) -> Iterator[Engine]:
-    name = f"alscare_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
-        migrate.upgrade(engine)
-        yield engine
-        engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def cycle(engine: Engine, now: datetime) -> tuple[float, int, int]:
