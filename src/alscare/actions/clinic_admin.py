@@ -19,6 +19,7 @@ from alscare.actions.accounts import check_name, normalise_email
 from alscare.actions.audit import record_event
 from alscare.actions.errors import InvalidInput, NotFound, PermissionDenied
 from alscare.storage.models import Clinic, Patient, User, WebSession
+from alscare.storage.models.api_tokens import ApiToken
 
 _PHONE = re.compile(r"[0-9+ ()-]{3,40}")
 _EMERGENCY = re.compile(r"[0-9+ ]{2,20}")
@@ -139,17 +140,9 @@ def staff_list(db: Session, *, admin: User) -> list[StaffMember]:
 def _end_api_tokens_of(db: Session, *, responsible_id: int, now: datetime) -> None:
     """A leaver's API tokens end for good (``actions/api_tokens``): reactivating them later does not bring
     back a token that a system may still hold."""
-    from alscare.storage.models.api_tokens import ApiToken
-
-    held = select(ApiToken.service_user_id).where(
-        ApiToken.responsible_user_id == responsible_id, ApiToken.revoked_at.is_(None)
-    )
-    db.execute(update(User).where(User.id.in_(held)).values(is_active=False))
-    db.execute(
-        update(ApiToken)
-        .where(ApiToken.responsible_user_id == responsible_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    live = (ApiToken.responsible_user_id == responsible_id, ApiToken.revoked_at.is_(None))
+    db.execute(update(User).where(User.id.in_(select(ApiToken.service_user_id).where(*live))).values(is_active=False))
+    db.execute(update(ApiToken).where(*live).values(revoked_at=now))
 
 
 def set_staff_active(db: Session, *, admin: User, user_id: int, active: bool, now: datetime) -> User:
