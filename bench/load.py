@@ -19,7 +19,8 @@ rate; on PostgreSQL, 20 clients ≥ 3 × the 1-client rate. Prints figures; no p
 clients, the server and the database share them, so figures are indicative.
 
 Databases: a SQLite file under ``data/bench-load/`` and ``alscare_bench_load_<N>`` on the local PostgreSQL; a
-database holding a clinic of that size is reused. ``--tag`` names them apart (to measure another checkout's
+database holding a clinic of that size is reused, without the check-ins earlier runs posted (every run starts from
+the clinic as built). ``--tag`` names them apart (to measure another checkout's
 code: run this file with that checkout's ``src`` first on PYTHONPATH and a different tag; the server inherits it).
 """
 
@@ -41,12 +42,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, create_engine, make_url, select, text
+from sqlalchemy import Engine, create_engine, delete, make_url, select, text
 
+from alscare.actions.clinic_summary import refresh_summaries
 from alscare.security.tokens import csrf_token, new_token, token_digest
 from alscare.storage import migrate
 from alscare.storage.db import make_engine, make_sessionmaker, transaction
-from alscare.storage.models import Clinic, Patient, User, WebSession
+from alscare.storage.models import CheckIn, Clinic, Patient, User, WebSession
 from alscare.synthetic_clinic import build_synthetic_clinic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +123,13 @@ def _build_or_reuse(engine: Engine, people: int) -> tuple[list[tuple[int, str]],
                 )
             )
             out.append((p.id, token))
+        # Each run starts from the clinic as built: check-ins an earlier run posted are removed, so a person's
+        # history (which prompts and summaries read) is the same at the start of every run.
+        posted_by = [
+            u for u in db.execute(select(Patient.user_id).where(Patient.id.in_([i for i, _ in out]))).scalars()
+        ]
+        db.execute(delete(CheckIn).where(CheckIn.submitted_by_id.in_(posted_by)))
+        refresh_summaries(db, patient_ids=[i for i, _ in out], now=now)
     return out, build_seconds
 
 

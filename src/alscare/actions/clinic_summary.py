@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from alscare.actions.forecast import crossing_values
@@ -185,6 +185,50 @@ def refresh_summaries(db: Session, *, patient_ids: Iterable[int] | None, now: da
             db.execute(insert(cast(Table, PatientSummary.__table__)), [{c: r.get(c) for c in columns} for r in rows])
         written += len(rows)
     return written
+
+
+def note_new_check_ins(db: Session, *, check_ins: dict[int, tuple[datetime, str]]) -> list[int]:
+    """Bring summaries up to date after new check-ins that carry no FVC and no weight; return the people whose
+    row must be recomputed in full instead (no row yet, or a check-in dated before their latest).
+
+    ``check_ins``: per person, the newest such check-in's (submitted_at, tier). Why a short path: such a
+    check-in changes only four figures of ``summary_values`` (the latest check-in's time and tier and the
+    symptom and next due dates: FVC, weight and the forecast read check-ins with measurements only), and a
+    check-in is the commonest write in a clinic. Recomputing the row re-read the person's whole history in
+    six statements; this is two, whatever its length. ``refreshed_at`` is left alone: it dates the forecast's
+    crossing ranges, which this does not recompute. The person's row is locked first, as in
+    ``refresh_summaries``, so it and this never interleave on one person.
+    """
+    full: list[int] = []
+    for patient_id, (at, tier) in sorted(check_ins.items()):
+        row = db.execute(
+            select(PatientSummary.last_check_in_at, PatientSummary.alsfrs_due_at, CheckInSchedule.interval_days)
+            .select_from(Patient)
+            .join(PatientSummary, PatientSummary.patient_id == Patient.id)
+            .outerjoin(
+                CheckInSchedule,
+                (CheckInSchedule.patient_id == Patient.id) & (CheckInSchedule.kind == Kind.SYMPTOM_CHECK_IN.value),
+            )
+            .where(Patient.id == patient_id)
+            .with_for_update(of=Patient, key_share=True)
+        ).one_or_none()
+        if row is None or (row.last_check_in_at is not None and row.last_check_in_at > at):
+            full.append(patient_id)
+            continue
+        interval = row.interval_days or DEFAULT_INTERVAL_DAYS[Kind.SYMPTOM_CHECK_IN]
+        symptom_due = at + timedelta(days=interval)
+        alsfrs_due = row.alsfrs_due_at
+        db.execute(
+            update(PatientSummary)
+            .where(PatientSummary.patient_id == patient_id)
+            .values(
+                last_check_in_at=at,
+                last_check_in_tier=tier,
+                symptom_due_at=symptom_due,
+                next_due_at=symptom_due if alsfrs_due is None else min(symptom_due, alsfrs_due),
+            )
+        )
+    return full
 
 
 def refresh_stale_summaries(db: Session, *, now: datetime, batch: int = STALE_BATCH) -> int:

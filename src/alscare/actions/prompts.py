@@ -29,18 +29,19 @@ Other domains
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alscare.actions.alerts import clinic_receiving_alerts, raise_alert
 from alscare.clinical.alsfrs_r import GASTROSTOMY_ITEM, SCORE_MAX
 from alscare.clinical.history_prompts import (
-    SYMPTOM_FIELDS,
+    RECENT_DAYS,
+    RULE_SYMPTOM_FIELDS,
     AssessmentEntry,
     History,
     MeasurementEntry,
@@ -48,7 +49,7 @@ from alscare.clinical.history_prompts import (
     history_prompts,
 )
 from alscare.clinical.prompts import Prompt
-from alscare.storage.models import Alert, AlsfrsAssessment, CheckIn, Patient
+from alscare.storage.models import Alert, AlsfrsAssessment, CheckIn, Patient, UTCDateTime
 from alscare.storage.models.history_prompts import PromptRefresh
 
 ALERT_SOURCE: Final = "history_prompt"
@@ -89,41 +90,75 @@ def _decimal(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(repr(value))
 
 
+def _day_start(on: date) -> datetime:
+    return datetime.combine(on, time.min, tzinfo=UTC)
+
+
+def _recent_symptoms(db: Session, *, patient_id: int, today: date) -> tuple[SymptomEntry, ...]:
+    """The symptoms the rules can see: for each answer a rule reads (``RULE_SYMPTOM_FIELDS``) said "yes"
+    within the ``RECENT_DAYS`` up to today, one entry dated the latest such day.
+
+    The rules only ask whether such an answer was "yes" on a day within that window (``history_prompts.
+    _recent_reports``), so one entry per answer gives them the same result as every check-in would, and the
+    database works it out in one aggregate whatever the number of check-ins (a person checking in many times
+    a day costs no more Python than one checking in weekly).
+    """
+    window = (
+        CheckIn.patient_id == patient_id,
+        CheckIn.submitted_at >= _day_start(today - timedelta(days=RECENT_DAYS)),
+        CheckIn.submitted_at < _day_start(today + timedelta(days=1)),
+    )
+    latest = [
+        func.max(case((CheckIn.answers[name].as_boolean().is_(True), CheckIn.submitted_at)), type_=UTCDateTime())
+        for name in RULE_SYMPTOM_FIELDS
+    ]
+    row = db.execute(select(*latest).where(*window)).one()
+    entries = [(at.date(), name) for name, at in zip(RULE_SYMPTOM_FIELDS, row, strict=True) if at is not None]
+    return tuple(SymptomEntry(on, {name: True}) for on, name in sorted(entries))
+
+
 def history_of(db: Session, *, patient: Patient, today: date) -> History:
-    """The person's whole history as the prompt rules read it (three queries, whatever its length)."""
+    """The person's history as the prompt rules read it, in four queries whatever its length.
+
+    Read in full: assessments, and check-ins that carry a measurement or a usual weight (the rules want the
+    latest of each and any breathing test in the last 92 days). Symptoms: only what the rules can see of the
+    last ``RECENT_DAYS`` (``_recent_symptoms``). Check-ins dated after ``today`` are left out.
+    """
     assessments = db.execute(
         select(AlsfrsAssessment.assessed_on, AlsfrsAssessment.total, AlsfrsAssessment.answers)
         .where(AlsfrsAssessment.patient_id == patient.id, AlsfrsAssessment.assessed_on <= today)
         .order_by(AlsfrsAssessment.assessed_on, AlsfrsAssessment.id)
     ).all()
-    check_ins = db.execute(
-        select(CheckIn.submitted_at, CheckIn.answers, CheckIn.weight_kg, CheckIn.fvc_percent, CheckIn.snip_cmh2o)
-        .where(CheckIn.patient_id == patient.id)
+    usual_weight = CheckIn.answers["usual_weight_kg"].as_float()
+    measured = db.execute(
+        select(CheckIn.submitted_at, CheckIn.weight_kg, CheckIn.fvc_percent, CheckIn.snip_cmh2o, usual_weight)
+        .where(
+            CheckIn.patient_id == patient.id,
+            CheckIn.submitted_at < _day_start(today + timedelta(days=1)),
+            or_(
+                CheckIn.weight_kg.is_not(None),
+                CheckIn.fvc_percent.is_not(None),
+                CheckIn.snip_cmh2o.is_not(None),
+                usual_weight.is_not(None),
+            ),
+        )
         .order_by(CheckIn.submitted_at, CheckIn.id)
     ).all()
     latest_answers = assessments[-1].answers if assessments else {}
     measurements: list[MeasurementEntry] = []
-    symptoms: list[SymptomEntry] = []
     usual: float | None = None
-    for row in check_ins:
-        on = row.submitted_at.date()
-        if on > today:
-            continue
-        answers = row.answers or {}
-        if isinstance(answers.get("usual_weight_kg"), int | float):
-            usual = float(answers["usual_weight_kg"])
+    for row in measured:
+        if row[4] is not None:
+            usual = float(row[4])
         if row.weight_kg is not None or row.fvc_percent is not None or row.snip_cmh2o is not None:
             measurements.append(
                 MeasurementEntry(
-                    on,
+                    row.submitted_at.date(),
                     fvc_percent=_decimal(row.fvc_percent),
                     snip_cmh2o=_decimal(row.snip_cmh2o),
                     weight_kg=_decimal(row.weight_kg),
                 )
             )
-        said = {name: answers[name] for name in SYMPTOM_FIELDS if isinstance(answers.get(name), bool)}
-        if said:
-            symptoms.append(SymptomEntry(on, said))
     return History(
         today=today,
         diagnosis=patient.diagnosis_date if patient.diagnosis_date and patient.diagnosis_date <= today else None,
@@ -133,7 +168,7 @@ def history_of(db: Session, *, patient: Patient, today: date) -> History:
         care_wishes_discussed_on=care_wishes_discussed_on(db, patient_id=patient.id),
         assessments=tuple(AssessmentEntry(a.assessed_on, a.total) for a in assessments),
         measurements=tuple(measurements),
-        symptoms=tuple(symptoms),
+        symptoms=_recent_symptoms(db, patient_id=patient.id, today=today),
     )
 
 

@@ -82,6 +82,8 @@ NIV_ORTHOPNOEA_FIELD: Final = "orthopnea"
 NIV_SYMPTOM_FIELDS: Final = ("orthopnea", "breathless_at_rest", "morning_headache", "daytime_sleepiness")
 # AAN 2009 nutrition algorithm: swallowing symptom progression.
 DYSPHAGIA_FIELDS: Final = ("choking_on_food", "cannot_take_food_fluids_meds")
+# Every check-in answer a rule reads: a history whose symptoms hold only these gives the same prompts.
+RULE_SYMPTOM_FIELDS: Final = tuple(dict.fromkeys((NIV_ORTHOPNOEA_FIELD, *NIV_SYMPTOM_FIELDS, *DYSPHAGIA_FIELDS)))
 
 # The table's "source" column, verbatim (the CLI prints these). Full citations are in docs/sources.md.
 SOURCE_AAN: Final = "AAN 2009"

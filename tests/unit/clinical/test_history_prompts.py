@@ -7,6 +7,8 @@ Every threshold is tried on both sides of its boundary.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -304,3 +306,40 @@ def test_bad_input_names_the_field(changes: dict[str, Any], field: str) -> None:
 def test_limits_are_inclusive_at_the_check_ins_own_edges() -> None:
     edges = [{"date": TODAY, "fvc_percent": 10, "snip_cmh2o": 0, "weight_kg": 300}, fvc(150, TODAY)]
     assert ids(measurements=edges) == []
+
+
+def test_the_rules_read_no_symptom_beyond_rule_symptom_fields() -> None:
+    """``RULE_SYMPTOM_FIELDS`` is every answer a rule reads: dropping all other answers from a history never
+    changes its prompts (``actions.prompts`` reads only these from the database)."""
+    import random
+
+    from alscare.clinical import history_prompts as hp
+
+    rng = random.Random(3)
+    today = date(2026, 5, 1)
+    changed_by_rule_fields = 0
+    for _ in range(400):
+        symptoms = tuple(
+            hp.SymptomEntry(
+                today - timedelta(days=rng.randint(0, 40)),
+                {name: rng.random() < 0.3 for name in rng.sample(hp.SYMPTOM_FIELDS, 6)},
+            )
+            for _ in range(rng.randint(0, 4))
+        )
+        history = hp.History(
+            today=today,
+            measurements=(hp.MeasurementEntry(today, fvc_percent=Decimal(rng.choice([25, 45, 70, 95]))),),
+            symptoms=symptoms,
+        )
+        only = hp.History(
+            today=today,
+            measurements=history.measurements,
+            symptoms=tuple(
+                hp.SymptomEntry(s.on, {k: v for k, v in s.answers.items() if k in hp.RULE_SYMPTOM_FIELDS})
+                for s in symptoms
+            ),
+        )
+        assert hp.history_prompts(only) == hp.history_prompts(history)
+        without = hp.History(today=today, measurements=history.measurements)
+        changed_by_rule_fields += hp.history_prompts(without) != hp.history_prompts(history)
+    assert changed_by_rule_fields > 20  # the symptoms did matter to the prompts

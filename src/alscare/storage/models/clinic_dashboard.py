@@ -83,6 +83,8 @@ class AuditEventPatient(Base):
 # recomputed in the same transaction just before it commits (``alscare.actions.clinic_summary``).
 
 _PENDING_KEY: Final = "clinic_summary_pending"
+# People whose only change is new check-ins without FVC or weight: {patient id: (newest submitted_at, tier)}.
+_CHECK_INS_KEY: Final = "clinic_summary_check_ins"
 
 
 def _watched() -> tuple[type[Base], ...]:
@@ -93,12 +95,17 @@ def _watched() -> tuple[type[Base], ...]:
 
 @event.listens_for(Session, "after_flush")
 def _note_changed_people(session: Session, _context: object) -> None:
-    from alscare.storage.models import Patient
+    from alscare.storage.models import CheckIn, Patient
 
     watched = _watched()
     pending: set[int] = session.info.setdefault(_PENDING_KEY, set())
+    check_ins: dict[int, tuple[datetime, str]] = session.info.setdefault(_CHECK_INS_KEY, {})
     for obj in (*session.new, *session.dirty):
-        if isinstance(obj, watched):
+        if isinstance(obj, CheckIn) and obj in session.new and obj.fvc_percent is None and obj.weight_kg is None:
+            newest = check_ins.get(obj.patient_id)
+            if newest is None or newest[0] <= obj.submitted_at:
+                check_ins[obj.patient_id] = (obj.submitted_at, obj.tier)
+        elif isinstance(obj, watched):
             pending.add(obj.patient_id)  # type: ignore[attr-defined]
         elif isinstance(obj, Patient) and obj.id is not None:
             pending.add(obj.id)
@@ -108,17 +115,23 @@ def _note_changed_people(session: Session, _context: object) -> None:
 def _refresh_before_commit(session: Session) -> None:
     if session.new or session.dirty:
         session.flush()
-    pending: set[int] | None = session.info.get(_PENDING_KEY)
-    if not pending:
+    pending: set[int] = session.info.get(_PENDING_KEY) or set()
+    check_ins: dict[int, tuple[datetime, str]] = session.info.get(_CHECK_INS_KEY) or {}
+    if not pending and not check_ins:
         return
     session.info[_PENDING_KEY] = set()
-    from alscare.actions.clinic_summary import refresh_summaries
+    session.info[_CHECK_INS_KEY] = {}
+    from alscare.actions.clinic_summary import note_new_check_ins, refresh_summaries
 
-    # ``refreshed_at`` only says when the row was computed; every figure depends on the data alone.
-    refresh_summaries(session, patient_ids=sorted(pending), now=datetime.now(UTC))
+    quick = {pid: newest for pid, newest in check_ins.items() if pid not in pending}
+    full = pending | set(note_new_check_ins(session, check_ins=quick) if quick else ())
+    if full:
+        # ``refreshed_at`` only says when the row was computed; every figure depends on the data alone.
+        refresh_summaries(session, patient_ids=sorted(full), now=datetime.now(UTC))
     session.flush()
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
+    session.info.pop(_CHECK_INS_KEY, None)
