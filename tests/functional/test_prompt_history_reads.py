@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from alscare.actions.prompts import history_of
+from alscare.actions.prompts import NewCheckIn, history_of, with_check_in
 from alscare.clinical.history_prompts import (
     RECENT_DAYS,
     RULE_SYMPTOM_FIELDS,
@@ -116,3 +116,55 @@ def test_history_of_gives_the_prompts_every_check_in_would(engine: Engine) -> No
                 recent_days += bool(_recent(read))
     assert checked == 48
     assert recent_days > 10  # the data did put "yes" answers in the window
+
+
+def test_a_check_in_added_in_memory_gives_the_prompts_of_it_stored(engine: Engine) -> None:
+    """``with_check_in``: record_check_in works out prompts before it writes; they must be those the stored
+    check-in gives."""
+    rng = random.Random(8)
+    with transaction(make_sessionmaker(engine)) as db:
+        clinic = build_synthetic_clinic(db, people=4, now=NOW, seed=22)
+    compared = changed = 0
+    for person in clinic.patient_ids:
+        for _ in range(12):
+            answers: dict[str, object] = {n: rng.random() < 0.5 for n in rng.sample(RULE_FIELDS, 4)}
+            if rng.random() < 0.3:
+                answers["usual_weight_kg"] = rng.choice([66, 71.5, 90])
+            new = NewCheckIn(
+                on=NOW.date(),
+                answers=answers,
+                weight_kg=rng.choice([None, 55.0, 64.5]),
+                fvc_percent=rng.choice([None, None, 28.0, 48.0, 79.0]),
+                snip_cmh2o=rng.choice([None, None, 38.0]),
+            )
+            with Session(engine) as db:
+                patient = db.get(Patient, person)
+                assert patient is not None
+                before = history_of(db, patient=patient, today=NOW.date())
+                added = with_check_in(before, new)
+                db.add(
+                    CheckIn(
+                        patient_id=person,
+                        client_id=str(uuid.uuid4()),
+                        submitted_by_id=clinic.clinician_id,
+                        reporter="clinician",
+                        submitted_at=NOW,
+                        answers=answers,
+                        body_map={},
+                        weight_kg=new.weight_kg,
+                        fvc_percent=new.fvc_percent,
+                        snip_cmh2o=new.snip_cmh2o,
+                        tier="routine",
+                        reasons=[],
+                    )
+                )
+                db.commit()
+                stored = history_of(db, patient=patient, today=NOW.date())
+            assert history_prompts(added) == history_prompts(stored)
+            assert _recent(added) == _recent(stored)
+            assert added.usual_weight_kg == stored.usual_weight_kg
+            assert added.measurements == stored.measurements
+            compared += 1
+            changed += history_prompts(added) != history_prompts(before)
+    assert compared == 48
+    assert changed > 0  # some check-ins did change the prompts

@@ -37,8 +37,13 @@ def record_event(
     resource: str,
     detail: str | None = None,
     source_ip: str | None = None,
+    flush: bool = True,
 ) -> AuditEvent:
-    """Append one event inside the caller's transaction; it is sealed into the chain later."""
+    """Append one event inside the caller's transaction; it is sealed into the chain later.
+
+    ``flush=False`` leaves the row to the session's next flush, for a caller that reads on before it writes
+    (on SQLite the first write takes the write lock, held until commit).
+    """
     # Hash the time exactly as it will read back from the database: in UTC.
     event = AuditEvent(
         at=now.astimezone(UTC),
@@ -50,7 +55,8 @@ def record_event(
         source_ip=source_ip,
     )
     db.add(event)
-    db.flush()
+    if flush:
+        db.flush()
     return event
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from alscare.access import Action, Scope
 from alscare.actions.alerts import alerts_for_check_in, raise_alert
 from alscare.actions.errors import InvalidInput, NotFound, PermissionDenied
-from alscare.actions.prompts import refresh_prompts
+from alscare.actions.prompts import NewCheckIn, due_prompts, raise_prompts
 from alscare.actions.records import open_record
 from alscare.clinical import triage as triage_core
 from alscare.clinical.prompts import Measurements
@@ -245,31 +245,52 @@ def record_check_in(
 
     Idempotent on ``(patient_id, client_id)``: a retry returns the stored check-in with ``created=False`` and
     creates nothing, also when two submits race (the insert runs in a savepoint; a duplicate becomes a read).
+
+    Everything is read first (access, the medicine list, an earlier submit, the prompts' history with this
+    check-in added in memory), then everything is written together. On SQLite the first write takes the
+    database's one write lock until commit, so a check-in holds it for its handful of writes only, not for
+    its reads: that is what lets check-ins from many people go through one after another quickly.
     """
-    patient = open_record(
-        db,
-        user=actor,
-        patient_id=patient_id,
-        scope=Scope.CHECKINS,
-        action=Action.WRITE,
-        now=now,
-        resource="check_in",
-        source_ip=source_ip,
-    )
-    client_id = normalise_client_id(client_id)
-    reported = parse_check_in(data)
-    parsed = with_listed_medicines(db, reported, patient_id=patient.id, on=now.date())
-    earlier = _stored(db, patient.id, client_id)
-    if earlier is not None:
-        return _already(db, earlier)
-    result = triage_core.triage(parsed.check_in)
+    with db.no_autoflush:  # the audit row waits for the writes below
+        patient = open_record(
+            db,
+            user=actor,
+            patient_id=patient_id,
+            scope=Scope.CHECKINS,
+            action=Action.WRITE,
+            now=now,
+            resource="check_in",
+            source_ip=source_ip,
+            flush=False,
+        )
+        client_id = normalise_client_id(client_id)
+        reported = parse_check_in(data)
+        parsed = with_listed_medicines(db, reported, patient_id=patient.id, on=now.date())
+        earlier = _stored(db, patient.id, client_id)
+        if earlier is not None:
+            return _already(db, earlier)
+        result = triage_core.triage(parsed.check_in)
+        answers = _answers(reported.check_in)
+        # Guideline prompts from the whole history, this check-in included (each raised once until resolved).
+        due = due_prompts(
+            db,
+            patient=patient,
+            now=now,
+            new_check_in=NewCheckIn(
+                on=now.date(),
+                answers=answers,
+                weight_kg=parsed.check_in.weight_kg,
+                fvc_percent=parsed.measurements.fvc_percent,
+                snip_cmh2o=parsed.measurements.snip_cmh2o,
+            ),
+        )
     row = CheckIn(
         patient_id=patient.id,
         client_id=client_id,
         submitted_by_id=actor.id,
         reporter=reporter_for(actor, patient),
         submitted_at=now,
-        answers=_answers(reported.check_in),
+        answers=answers,
         body_map={region: list(symptoms) for region, symptoms in parsed.body_map.items()},
         weight_kg=parsed.check_in.weight_kg,
         fvc_percent=parsed.measurements.fvc_percent,
@@ -279,6 +300,7 @@ def record_check_in(
         tier=result.tier.value,
         reasons=[{"rule": r.rule, "message": r.message, "source": r.source} for r in result.reasons],
     )
+    db.flush()  # the audit row: the first write
     try:
         with db.begin_nested():
             db.add(row)
@@ -303,8 +325,7 @@ def record_check_in(
         )
         if alert is not None:
             alerts.append(alert)
-    # Guideline prompts from the whole history, this check-in included (each raised once until resolved).
-    alerts.extend(refresh_prompts(db, patient_id=patient.id, now=now, base_url=base_url))
+    alerts.extend(raise_prompts(db, due, now=now, base_url=base_url))
     if parsed.question is not None and row.reporter != "clinician":  # the clinic does not message itself
         _pass_on_question(db, actor=actor, patient=patient, row=row, now=now, source_ip=source_ip, base_url=base_url)
     return CheckInOutcome(row, result, created=True, alerts=alerts)

@@ -25,6 +25,7 @@ from alscare.actions.errors import InvalidInput, NotFound
 from alscare.actions.records import may, open_record
 from alscare.clinical import medicines as core
 from alscare.clinical.prompts import Prompt
+from alscare.storage.memo import remembered
 from alscare.storage.models import Patient, User
 from alscare.storage.models.medicines import MedicineChange, MedicineEntry, MedicineLiverTest
 
@@ -91,13 +92,19 @@ def _listed(entry: MedicineEntry, tests: tuple[date, ...]) -> core.ListedMedicin
 
 
 def _entries(db: Session, patient_id: int) -> list[MedicineEntry]:
-    return list(
-        db.execute(
-            select(MedicineEntry)
-            .where(MedicineEntry.patient_id == patient_id)
-            .order_by(MedicineEntry.started_on.desc().nulls_last(), MedicineEntry.id.desc())
-        ).scalars()
-    )
+    """The person's list, newest first; read once per transaction (``storage.memo``): a check-in reads it for
+    its triage and again for the medicine prompts."""
+
+    def load() -> list[MedicineEntry]:
+        return list(
+            db.execute(
+                select(MedicineEntry)
+                .where(MedicineEntry.patient_id == patient_id)
+                .order_by(MedicineEntry.started_on.desc().nulls_last(), MedicineEntry.id.desc())
+            ).scalars()
+        )
+
+    return list(remembered(db, "medicine_entries", patient_id, (MedicineEntry,), load))
 
 
 def _tests_by_entry(db: Session, patient_id: int) -> dict[int, tuple[date, ...]]:
@@ -220,8 +227,11 @@ def listed_medicine_names(db: Session, *, patient_id: int, on: date) -> tuple[st
 
 def medicine_prompts(db: Session, *, patient_id: int, today: date) -> list[Prompt]:
     """Care-team prompts from the medicine list: riluzole liver tests due or overdue, withdrawn medicines."""
+    entries = _entries(db, patient_id)
+    if not entries:  # nothing listed, nothing to prompt (and no liver tests to read)
+        return core.medicine_prompts_for([], today=today)
     tests = _tests_by_entry(db, patient_id)
-    listed = [_listed(e, tests.get(e.id, ())) for e in _entries(db, patient_id)]
+    listed = [_listed(e, tests.get(e.id, ())) for e in entries]
     return core.medicine_prompts_for(listed, today=today)
 
 

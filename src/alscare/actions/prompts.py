@@ -28,7 +28,8 @@ Other domains
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Final
@@ -172,9 +173,52 @@ def history_of(db: Session, *, patient: Patient, today: date) -> History:
     )
 
 
-def current_prompts(db: Session, *, patient: Patient, today: date) -> tuple[Prompt, ...]:
+@dataclass(frozen=True)
+class NewCheckIn:
+    """A check-in about to be stored, so its prompts can be worked out before anything is written (SQLite's
+    write lock is then held only for the writes; ``actions.checkins.record_check_in``)."""
+
+    on: date
+    answers: Mapping[str, object]
+    weight_kg: float | None = None
+    fvc_percent: float | None = None
+    snip_cmh2o: float | None = None
+
+
+def with_check_in(history: History, new: NewCheckIn) -> History:
+    """``history`` with ``new`` added as its latest check-in, as ``history_of`` would read it once stored.
+
+    Nothing changes for a check-in dated after the history's today (``history_of`` leaves those out).
+    """
+    if new.on > history.today:
+        return history
+    usual = new.answers.get("usual_weight_kg")
+    measurements = history.measurements
+    if new.weight_kg is not None or new.fvc_percent is not None or new.snip_cmh2o is not None:
+        entry = MeasurementEntry(
+            new.on,
+            fvc_percent=_decimal(new.fvc_percent),
+            snip_cmh2o=_decimal(new.snip_cmh2o),
+            weight_kg=_decimal(new.weight_kg),
+        )
+        measurements = (*measurements, entry)
+    said = {name: True for name in RULE_SYMPTOM_FIELDS if new.answers.get(name) is True}
+    return replace(
+        history,
+        usual_weight_kg=_decimal(float(usual)) if isinstance(usual, int | float) else history.usual_weight_kg,
+        measurements=measurements,
+        symptoms=(*history.symptoms, SymptomEntry(new.on, said)) if said else history.symptoms,
+    )
+
+
+def current_prompts(
+    db: Session, *, patient: Patient, today: date, new_check_in: NewCheckIn | None = None
+) -> tuple[Prompt, ...]:
     """Every prompt that applies today: the history table's, then the extra sources'."""
-    found = list(history_prompts(history_of(db, patient=patient, today=today)))
+    history = history_of(db, patient=patient, today=today)
+    if new_check_in is not None:
+        history = with_check_in(history, new_check_in)
+    found = list(history_prompts(history))
     for source in EXTRA_PROMPT_SOURCES:
         found.extend(source(db, patient.id, today))
     return tuple(found)
@@ -186,6 +230,43 @@ def current_prompts(db: Session, *, patient: Patient, today: date) -> tuple[Prom
 def _prompt_id(source_id: str) -> str:
     parts = source_id.split(":")
     return parts[1] if len(parts) == 3 else ""
+
+
+@dataclass(frozen=True)
+class DuePrompts:
+    """What ``due_prompts`` read: the prompts to raise, each with its alert's ``source_id``."""
+
+    patient: Patient
+    to_raise: tuple[tuple[Prompt, str], ...]
+    # The person's ``PromptRefresh`` row as read (None: none yet), held so marking them checked needs no read.
+    checked: PromptRefresh | None = None
+
+
+def due_prompts(db: Session, *, patient: Patient, now: datetime, new_check_in: NewCheckIn | None = None) -> DuePrompts:
+    """The prompts to raise now, worked out by reading only (``raise_prompts`` writes them).
+
+    None when no clinic may receive the person's alerts (no clinic, or check-ins not shared with it). A prompt
+    whose alert is open or acknowledged is not raised again; after it was resolved, the next one gets the next
+    number. ``PromptRefresh`` is read here so that marking the person checked writes without another read.
+    """
+    checked = db.get(PromptRefresh, patient.id)
+    if clinic_receiving_alerts(db, patient=patient) is None:
+        return DuePrompts(patient, (), checked)
+    earlier = db.execute(
+        select(Alert.source_id, Alert.status).where(Alert.patient_id == patient.id, Alert.source == ALERT_SOURCE)
+    ).all()
+    still_open = {_prompt_id(s) for s, status in earlier if status != "resolved"}
+    raised_before: dict[str, int] = {}
+    for source_id, _status in earlier:
+        key = _prompt_id(source_id)
+        raised_before[key] = raised_before.get(key, 0) + 1
+    to_raise: list[tuple[Prompt, str]] = []
+    for prompt in current_prompts(db, patient=patient, today=now.date(), new_check_in=new_check_in):
+        if prompt.id in still_open:
+            continue
+        to_raise.append((prompt, f"{patient.id}:{prompt.id}:{raised_before.get(prompt.id, 0) + 1}"))
+        still_open.add(prompt.id)
+    return DuePrompts(patient, tuple(to_raise), checked)
 
 
 def _mark_checked(db: Session, *, patient_id: int, now: datetime) -> None:
@@ -200,6 +281,32 @@ def _mark_checked(db: Session, *, patient_id: int, now: datetime) -> None:
         pass
 
 
+def raise_prompts(db: Session, due: DuePrompts, *, now: datetime, base_url: str | None = None) -> list[Alert]:
+    """Mark the person checked and raise each of ``due`` as a ``prompt`` alert; return those raised now.
+
+    Two refreshes racing raise the same ``source_id``; the unique ``(source, source_id)`` keeps one.
+    """
+    if due.checked is not None:
+        due.checked.checked_at = now
+    else:
+        _mark_checked(db, patient_id=due.patient.id, now=now)
+    raised: list[Alert] = []
+    for prompt, source_id in due.to_raise:
+        alert = raise_alert(
+            db,
+            patient=due.patient,
+            source=ALERT_SOURCE,
+            source_id=source_id,
+            severity="prompt",
+            summary=prompt.message,
+            now=now,
+            base_url=base_url,
+        )
+        if alert is not None and alert.created_at == now:
+            raised.append(alert)
+    return raised
+
+
 def refresh_prompts(db: Session, *, patient_id: int, now: datetime, base_url: str | None = None) -> list[Alert]:
     """Work out the person's prompts and raise each new one as a ``prompt`` alert; return those raised now.
 
@@ -209,35 +316,7 @@ def refresh_prompts(db: Session, *, patient_id: int, now: datetime, base_url: st
     patient = db.get(Patient, patient_id)
     if patient is None:
         return []
-    _mark_checked(db, patient_id=patient.id, now=now)
-    if clinic_receiving_alerts(db, patient=patient) is None:
-        return []
-    earlier = db.execute(
-        select(Alert.source_id, Alert.status).where(Alert.patient_id == patient.id, Alert.source == ALERT_SOURCE)
-    ).all()
-    still_open = {_prompt_id(s) for s, status in earlier if status != "resolved"}
-    raised_before: dict[str, int] = {}
-    for source_id, _status in earlier:
-        key = _prompt_id(source_id)
-        raised_before[key] = raised_before.get(key, 0) + 1
-    raised: list[Alert] = []
-    for prompt in current_prompts(db, patient=patient, today=now.date()):
-        if prompt.id in still_open:
-            continue
-        alert = raise_alert(
-            db,
-            patient=patient,
-            source=ALERT_SOURCE,
-            source_id=f"{patient.id}:{prompt.id}:{raised_before.get(prompt.id, 0) + 1}",
-            severity="prompt",
-            summary=prompt.message,
-            now=now,
-            base_url=base_url,
-        )
-        still_open.add(prompt.id)
-        if alert is not None and alert.created_at == now:
-            raised.append(alert)
-    return raised
+    return raise_prompts(db, due_prompts(db, patient=patient, now=now), now=now, base_url=base_url)
 
 
 def refresh_due_prompts(db: Session, *, now: datetime, base_url: str | None = None, batch: int = REFRESH_BATCH) -> int:

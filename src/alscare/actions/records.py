@@ -17,6 +17,7 @@ from alscare.access import Action, ActiveGrant, Actor, RecordOwner, Scope, decid
 from alscare.actions.audit import AccessLogEntry, access_log, record_event
 from alscare.actions.errors import NotFound
 from alscare.actions.paging import Page, check_page, offset_of
+from alscare.storage.memo import remembered
 from alscare.storage.models import ConsentGrant, Patient, User
 
 
@@ -55,13 +56,19 @@ def actor_for(user: User) -> Actor:
 
 
 def active_grants(db: Session, *, patient_id: int) -> list[ConsentGrant]:
-    return list(
-        db.execute(
-            select(ConsentGrant)
-            .where(ConsentGrant.patient_id == patient_id, ConsentGrant.revoked_at.is_(None))
-            .order_by(ConsentGrant.id)
-        ).scalars()
-    )
+    """The person's grants in force, read once per transaction (``storage.memo``): a check-in asks the policy
+    several times (may the actor write it, may the clinic receive its alerts, for each alert raised)."""
+
+    def load() -> list[ConsentGrant]:
+        return list(
+            db.execute(
+                select(ConsentGrant)
+                .where(ConsentGrant.patient_id == patient_id, ConsentGrant.revoked_at.is_(None))
+                .order_by(ConsentGrant.id)
+            ).scalars()
+        )
+
+    return list(remembered(db, "active_grants", patient_id, (ConsentGrant,), load))
 
 
 def _policy_grants(grants: list[ConsentGrant]) -> list[ActiveGrant]:
@@ -104,8 +111,12 @@ def open_record(
     now: datetime,
     resource: str,
     source_ip: str | None = None,
+    flush: bool = True,
 ) -> Patient:
-    """Return the patient if ``user`` may ``action`` their ``scope``; audit the attempt either way."""
+    """Return the patient if ``user`` may ``action`` their ``scope``; audit the attempt either way.
+
+    ``flush=False``: an allowed attempt's audit row is written at the session's next flush (``record_event``);
+    a refusal is always written at once."""
     patient = db.get(Patient, patient_id)
     allowed = patient is not None and may(db, user=user, patient=patient, scope=scope, action=action)
     event: dict[str, Any] = {
@@ -119,7 +130,7 @@ def open_record(
     if not allowed or patient is None:
         _note_refusal(db, event)
         raise RecordRefused(event)
-    record_event(db, **event)
+    record_event(db, **event, flush=flush)
     return patient
 
 

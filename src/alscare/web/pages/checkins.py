@@ -350,6 +350,28 @@ def _with_list_if_readable(
         return parsed
 
 
+def _unsaved(
+    request: Request, db: Session, user: User, patient_id: int, parsed: checkin_actions.ParsedCheckIn
+) -> Response:
+    """The result screen of a check-in that could not be saved (503): its triage, with the medicine list and
+    the person's contacts if they can still be read, else the default emergency number."""
+    default_number = request.app.state.ctx.settings.default_emergency_number
+    contacts = _contacts_if_allowed(db, user, patient_id, default_number)
+    if contacts.patient_id is not None:
+        parsed = _with_list_if_readable(db, parsed, patient_id, _clock(request).date())
+    result = triage(parsed.check_in)
+    screen = result_screen(result=result, contacts=contacts, saved=False, team_alerted=False)
+    return render(
+        request,
+        "checkin_result.html",
+        title=screen.title,
+        user=user,
+        screen=screen,
+        emergency_number=screen.contacts.emergency_number,
+        status_code=503,
+    )
+
+
 @router.post("/patients/{patient_id}/check-in")
 async def submit_check_in(request: Request, patient_id: int, user: PageUser, db: Db) -> Response:
     form = await read_form(request)
@@ -389,12 +411,10 @@ def send_check_in(
     on_stored: Callable[[CheckIn], None] | None = None,
 ) -> Response:
     """Triage, store once (``record_check_in``), and go to the result; shared by the one-page form and the
-    stepped check-in. ``on_stored`` runs in the same transaction as the store (the draft marks itself sent)."""
-    default_number = request.app.state.ctx.settings.default_emergency_number
-    contacts = _contacts_if_allowed(db, user, patient_id, default_number)
-    if contacts.patient_id is not None:
-        parsed = _with_list_if_readable(db, parsed, patient_id, _clock(request).date())
-    result = triage(parsed.check_in)  # triage first: a failed save below still shows this answer
+    stepped check-in. ``on_stored`` runs in the same transaction as the store (the draft marks itself sent).
+
+    If the save fails, the person still sees the triage of what they sent, with their emergency number and
+    clinic when the database can still be read (``_unsaved``)."""
     try:
         outcome = checkin_actions.record_check_in(
             db,
@@ -418,16 +438,7 @@ def send_check_in(
         db.rollback()
         # No patient data in logs: the exception's text may quote the values, so only its type is logged.
         log.error("check-in could not be saved (%s)", type(exc).__name__)
-        screen = result_screen(result=result, contacts=contacts, saved=False, team_alerted=False)
-        return render(
-            request,
-            "checkin_result.html",
-            title=screen.title,
-            user=user,
-            screen=screen,
-            emergency_number=screen.contacts.emergency_number,
-            status_code=503,
-        )
+        return _unsaved(request, db, user, patient_id, parsed)
     return RedirectResponse(f"/patients/{patient_id}/check-ins/{outcome.check_in.id}", status_code=303)
 
 
