@@ -7,9 +7,12 @@ Builds (or reuses) a synthetic clinic of N people (default 10,000: ``alscare.syn
 first 200 of them an account and a session, starts ``alscare serve --workers 2 --no-worker`` on a loopback
 port, and for each number of concurrent clients runs, for ``--seconds`` (default 20):
 
-- a check-in stream: each client (a thread with its own HTTP connection) posts routine check-ins for its
-  own person as fast as the server answers; per run: check-ins/s, p50 and p99 latency, errors (any answer
+- a check-in stream: each client (a thread with its own HTTP connection; the threads spread over up to 4
+  processes, so the load generator's interpreter lock is not what is measured) posts routine check-ins for
+  its own person as fast as the server answers; per run: check-ins/s, p50 and p99 latency, errors (any answer
   but the redirect to the stored check-in, or no answer within 30 s);
+- the same clients against the no-op page ``/healthz?checks=web``: what this machine's HTTP round trip alone
+  allows (the server, the clients and the database share its cores), as a floor beside the check-in figures;
 - the raw loop: the same number of threads, each with its own database connection (the driver directly,
   the app's SQLite settings: WAL, synchronous=FULL), inserting one row and committing, in a table of its own;
   its rate, and the ratio check-ins/s ÷ raw rate, measured in the same run.
@@ -19,8 +22,8 @@ rate; on PostgreSQL, 20 clients ≥ 3 × the 1-client rate. Prints figures; no p
 clients, the server and the database share them, so figures are indicative.
 
 Databases: a SQLite file under ``data/bench-load/`` and ``alscare_bench_load_<N>`` on the local PostgreSQL; a
-database holding a clinic of that size is reused, without the check-ins earlier runs posted (every run starts from
-the clinic as built). ``--tag`` names them apart (to measure another checkout's
+database holding a clinic of that size is reused, without the check-ins earlier runs posted (every run and level
+starts from the clinic as built). ``--tag`` names them apart (to measure another checkout's
 code: run this file with that checkout's ``src`` first on PYTHONPATH and a different tag; the server inherits it).
 """
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import socket
 import sqlite3
@@ -56,6 +60,7 @@ POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SECRET = "bench-load-only-secret-key-" + "z" * 32
 ACCOUNTS = 200
 REQUEST_TIMEOUT = 30.0
+CLIENT_PROCESSES = 4
 
 
 def _clinic_name(people: int) -> str:
@@ -123,14 +128,18 @@ def _build_or_reuse(engine: Engine, people: int) -> tuple[list[tuple[int, str]],
                 )
             )
             out.append((p.id, token))
-        # Each run starts from the clinic as built: check-ins an earlier run posted are removed, so a person's
-        # history (which prompts and summaries read) is the same at the start of every run.
-        posted_by = [
-            u for u in db.execute(select(Patient.user_id).where(Patient.id.in_([i for i, _ in out]))).scalars()
-        ]
-        db.execute(delete(CheckIn).where(CheckIn.submitted_by_id.in_(posted_by)))
-        refresh_summaries(db, patient_ids=[i for i, _ in out], now=now)
+    _forget_posted(engine, [i for i, _ in out])
     return out, build_seconds
+
+
+def _forget_posted(engine: Engine, patient_ids: list[int]) -> None:
+    """Remove the check-ins the bench's accounts posted (and refresh those people's summaries): each run starts
+    from the clinic as built, so a person's history, which prompts and summaries read, is the same at the start
+    of every run and level (at 1 client, one person otherwise gains hundreds of check-ins a run)."""
+    with transaction(make_sessionmaker(engine)) as db:
+        posted_by = list(db.execute(select(Patient.user_id).where(Patient.id.in_(patient_ids))).scalars())
+        db.execute(delete(CheckIn).where(CheckIn.submitted_by_id.in_(posted_by)))
+        refresh_summaries(db, patient_ids=patient_ids, now=datetime.now(UTC))
 
 
 def _free_port() -> int:
@@ -182,23 +191,35 @@ class Server:
                 self.proc.wait(5)
 
 
-def _stream(base_url: str, people: list[tuple[int, str]], clients: int, seconds: float) -> dict[str, Any]:
+def _client_process(
+    base_url: str,
+    people: list[tuple[int, str]],
+    seconds: float,
+    floor: bool,
+    start_at: float,
+    results: Any,
+) -> None:
+    """One load process: a thread per client, each with its own HTTP connection, posting as fast as the server
+    answers from ``start_at`` (CLOCK_MONOTONIC is the same in every process) for ``seconds``."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(clients + 1)
-    stop_at = [0.0]
+    stop_at = start_at + seconds
 
     def client(patient_id: int, token: str) -> None:
         csrf = csrf_token(SECRET.encode(), token)
         with httpx.Client(base_url=base_url, cookies={"alscare_session": token}, timeout=REQUEST_TIMEOUT) as c:
-            barrier.wait()
-            while time.monotonic() < stop_at[0]:
-                form = {"csrf_token": csrf, "client_id": str(uuid.uuid4()), "cramps": "true", "fatigue": "true"}
+            time.sleep(max(0.0, start_at - time.monotonic()))
+            while time.monotonic() < stop_at:
                 t0 = time.monotonic()
                 try:
-                    r = c.post(f"/patients/{patient_id}/check-in", data=form)
-                    ok = r.status_code == 303
+                    if floor:
+                        r = c.get("/healthz?checks=web")
+                        ok = r.status_code == 200
+                    else:
+                        form = {"csrf_token": csrf, "client_id": str(uuid.uuid4()), "cramps": "true", "fatigue": "true"}
+                        r = c.post(f"/patients/{patient_id}/check-in", data=form)
+                        ok = r.status_code == 303
                     why = f"HTTP {r.status_code}"
                 except httpx.HTTPError as e:
                     ok, why = False, type(e).__name__
@@ -206,22 +227,49 @@ def _stream(base_url: str, people: list[tuple[int, str]], clients: int, seconds:
                 with lock:
                     (latencies.append(took) if ok else errors.append(why))
 
-    threads = [threading.Thread(target=client, args=people[i % len(people)], daemon=True) for i in range(clients)]
+    threads = [threading.Thread(target=client, args=person, daemon=True) for person in people]
     for t in threads:
         t.start()
-    stop_at[0] = time.monotonic() + seconds
-    started = time.monotonic()
-    barrier.wait(timeout=120)
     for t in threads:
-        t.join(seconds + REQUEST_TIMEOUT + 10)
-    elapsed = time.monotonic() - started
+        t.join(max(0.0, stop_at - time.monotonic()) + REQUEST_TIMEOUT + 10)
+    results.put((latencies, errors))
+
+
+def _stream(
+    base_url: str, people: list[tuple[int, str]], clients: int, seconds: float, *, floor: bool = False
+) -> dict[str, Any]:
+    """``clients`` concurrent clients for ``seconds``: check-ins, or with ``floor`` the no-op ``/healthz?checks=web``.
+
+    The clients are spread over up to ``CLIENT_PROCESSES`` processes: 200 threads in one Python process spend
+    their time queueing for its one interpreter lock, and the figures were then the load generator's, not the
+    server's (with one process, 200 clients got fewer answers a second than 20, even from the no-op page).
+    """
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    processes = min(clients, CLIENT_PROCESSES)
+    assigned = [people[i % len(people)] for i in range(clients)]
+    start_at = time.monotonic() + 3.0 + 0.2 * processes  # time for the processes to start and connect
+    workers = [
+        ctx.Process(target=_client_process, args=(base_url, assigned[k::processes], seconds, floor, start_at, results))
+        for k in range(processes)
+    ]
+    for w in workers:
+        w.start()
+    latencies: list[float] = []
+    errors: list[str] = []
+    for _ in workers:
+        got_latencies, got_errors = results.get(timeout=seconds + REQUEST_TIMEOUT + 120)
+        latencies += got_latencies
+        errors += got_errors
+    for w in workers:
+        w.join(30)
     ordered = sorted(latencies)
 
     def pct(q: float) -> float:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
 
     return {
-        "check_ins_per_s": round(len(latencies) / elapsed, 1),
+        "check_ins_per_s": round(len(latencies) / seconds, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else None,
         "p99_ms": round(pct(0.99), 1) if ordered else None,
         "errors": len(errors),
@@ -294,14 +342,15 @@ def _raw_rate(url: str, clients: int, seconds: float) -> tuple[float, int]:
 def bench_database(label: str, url: str, people: int, levels: list[int], seconds: float) -> list[dict[str, Any]]:
     engine = make_engine(url)
     accounts, build_seconds = _build_or_reuse(engine, people)
-    engine.dispose()
     folder = ROOT / "data" / "bench-load" / f"server-{label}"
     folder.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     server = Server(url, folder)
     try:
         for clients in levels:
+            _forget_posted(engine, [i for i, _ in accounts])
             run = _stream(server.base_url, accounts, clients, seconds)
+            floor = _stream(server.base_url, accounts, clients, seconds, floor=True)
             raw, raw_connections = _raw_rate(url, clients, seconds)
             ratio = round(run["check_ins_per_s"] / raw, 3) if raw else None
             rows.append(
@@ -310,6 +359,8 @@ def bench_database(label: str, url: str, people: int, levels: list[int], seconds
                     "people": people,
                     "clients": clients,
                     **run,
+                    "floor_per_s": floor["check_ins_per_s"],
+                    "floor_p99_ms": floor["p99_ms"],
                     "raw_per_s": raw,
                     "raw_connections": raw_connections,
                     "ratio": ratio,
@@ -318,6 +369,7 @@ def bench_database(label: str, url: str, people: int, levels: list[int], seconds
             print(_line(rows[-1]), file=sys.stderr)
     finally:
         server.stop()
+        engine.dispose()
     rows.append({"database": label, "people": people, "clients": 0, "build_s": round(build_seconds, 1)})
     return rows
 
@@ -326,6 +378,7 @@ def _line(r: dict[str, Any]) -> str:
     return (
         f"{r['database']:<10} {r['clients']:>4} clients  {r['check_ins_per_s']:>7} check-ins/s  "
         f"p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms  errors {r['errors']} {r['error_kinds'] or ''}  "
+        f"no-op page {r['floor_per_s']}/s (p99 {r['floor_p99_ms']} ms)  "
         f"raw {r['raw_per_s']}/s ({r['raw_connections']} connections)  ratio {r['ratio']}"
     )
 

@@ -14,7 +14,8 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from alscare.access import Action, Scope
@@ -26,6 +27,7 @@ from alscare.clinical import triage as triage_core
 from alscare.clinical.prompts import Measurements
 from alscare.clinical.triage import CHECK_IN_FIELDS, QUESTIONS_MAX_CHARS, Reason, Tier, TriageResult
 from alscare.storage.models import Alert, CheckIn, Patient, User
+from alscare.storage.models.clinic_dashboard import note_new_check_in
 
 # The body map: where a symptom is felt. Regions and symptoms are alscare's choice of plain categories.
 BODY_REGIONS: Final = ("bulbar", "left_arm", "right_arm", "left_leg", "right_leg", "trunk_breathing")
@@ -219,6 +221,22 @@ def _already(db: Session, row: CheckIn) -> CheckInOutcome:
     return CheckInOutcome(row, triage_of(row), created=False, alerts=_alerts_of(db, row))
 
 
+def _insert_once(db: Session, values: dict[str, Any]) -> CheckIn | None:
+    """Insert the check-in unless its ``(patient_id, client_id)`` is stored already; the new row, or None.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL and SQLite alike): a duplicate is not an
+    error to recover from in a savepoint (two more round trips on every check-in) but simply no row.
+    """
+    insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(CheckIn)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["patient_id", "client_id"])
+        .returning(CheckIn)
+    )
+    return db.scalars(statement).first()
+
+
 def alert_summary(result: TriageResult) -> str:
     """A short summary for the clinic: the tier and the names of the rules that fired (no free text)."""
     heading = "Emergency signs reported" if result.tier is Tier.EMERGENCY else "Needs contact today"
@@ -244,7 +262,8 @@ def record_check_in(
     """Validate, triage and store one check-in, raise its alerts and pass on its question.
 
     Idempotent on ``(patient_id, client_id)``: a retry returns the stored check-in with ``created=False`` and
-    creates nothing, also when two submits race (the insert runs in a savepoint; a duplicate becomes a read).
+    creates nothing, also when two submits race (the insert does nothing on a conflict; a duplicate becomes a
+    read).
 
     Everything is read first (access, the medicine list, an earlier submit, the prompts' history with this
     check-in added in memory), then everything is written together. On SQLite the first write takes the
@@ -284,32 +303,30 @@ def record_check_in(
                 snip_cmh2o=parsed.measurements.snip_cmh2o,
             ),
         )
-    row = CheckIn(
-        patient_id=patient.id,
-        client_id=client_id,
-        submitted_by_id=actor.id,
-        reporter=reporter_for(actor, patient),
-        submitted_at=now,
-        answers=answers,
-        body_map={region: list(symptoms) for region, symptoms in parsed.body_map.items()},
-        weight_kg=parsed.check_in.weight_kg,
-        fvc_percent=parsed.measurements.fvc_percent,
-        snip_cmh2o=parsed.measurements.snip_cmh2o,
-        spo2_percent=parsed.measurements.spo2_percent,
-        question=parsed.question,
-        tier=result.tier.value,
-        reasons=[{"rule": r.rule, "message": r.message, "source": r.source} for r in result.reasons],
-    )
+    values: dict[str, Any] = {
+        "patient_id": patient.id,
+        "client_id": client_id,
+        "submitted_by_id": actor.id,
+        "reporter": reporter_for(actor, patient),
+        "submitted_at": now,
+        "answers": answers,
+        "body_map": {region: list(symptoms) for region, symptoms in parsed.body_map.items()},
+        "weight_kg": parsed.check_in.weight_kg,
+        "fvc_percent": parsed.measurements.fvc_percent,
+        "snip_cmh2o": parsed.measurements.snip_cmh2o,
+        "spo2_percent": parsed.measurements.spo2_percent,
+        "question": parsed.question,
+        "tier": result.tier.value,
+        "reasons": [{"rule": r.rule, "message": r.message, "source": r.source} for r in result.reasons],
+    }
     db.flush()  # the audit row: the first write
-    try:
-        with db.begin_nested():
-            db.add(row)
-            db.flush()
-    except IntegrityError:
+    row = _insert_once(db, values)
+    if row is None:  # the same form, stored by a submit that raced this one: theirs stands
         raced = _stored(db, patient.id, client_id)
         if raced is None:
-            raise
+            raise RuntimeError("a check-in's insert conflicted, but no stored check-in has its client_id")
         return _already(db, raced)
+    note_new_check_in(db, row)
 
     alerts: list[Alert] = []
     if result.tier.rank > Tier.ROUTINE.rank:

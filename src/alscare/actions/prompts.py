@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from alscare.actions.alerts import clinic_receiving_alerts, raise_alert
 from alscare.clinical.alsfrs_r import GASTROSTOMY_ITEM, SCORE_MAX
 from alscare.clinical.history_prompts import (
+    CARE_WISHES_ID,
     RECENT_DAYS,
     RULE_SYMPTOM_FIELDS,
     AssessmentEntry,
@@ -118,12 +119,14 @@ def _recent_symptoms(db: Session, *, patient_id: int, today: date) -> tuple[Symp
     return tuple(SymptomEntry(on, {name: True}) for on, name in sorted(entries))
 
 
-def history_of(db: Session, *, patient: Patient, today: date) -> History:
+def history_of(db: Session, *, patient: Patient, today: date, care_wishes: bool = True) -> History:
     """The person's history as the prompt rules read it, in four queries whatever its length.
 
     Read in full: assessments, and check-ins that carry a measurement or a usual weight (the rules want the
     latest of each and any breathing test in the last 92 days). Symptoms: only what the rules can see of the
     last ``RECENT_DAYS`` (``_recent_symptoms``). Check-ins dated after ``today`` are left out.
+    ``care_wishes=False`` leaves out when care wishes were last discussed (``current_prompts`` reads it only
+    when it matters).
     """
     assessments = db.execute(
         select(AlsfrsAssessment.assessed_on, AlsfrsAssessment.total, AlsfrsAssessment.answers)
@@ -166,7 +169,7 @@ def history_of(db: Session, *, patient: Patient, today: date) -> History:
         usual_weight_kg=_decimal(usual),
         gastrostomy=GASTROSTOMY_ITEM in latest_answers,
         niv=int(latest_answers.get(NIV_ITEM, SCORE_MAX)) < SCORE_MAX,
-        care_wishes_discussed_on=care_wishes_discussed_on(db, patient_id=patient.id),
+        care_wishes_discussed_on=care_wishes_discussed_on(db, patient_id=patient.id) if care_wishes else None,
         assessments=tuple(AssessmentEntry(a.assessed_on, a.total) for a in assessments),
         measurements=tuple(measurements),
         symptoms=_recent_symptoms(db, patient_id=patient.id, today=today),
@@ -214,11 +217,19 @@ def with_check_in(history: History, new: NewCheckIn) -> History:
 def current_prompts(
     db: Session, *, patient: Patient, today: date, new_check_in: NewCheckIn | None = None
 ) -> tuple[Prompt, ...]:
-    """Every prompt that applies today: the history table's, then the extra sources'."""
-    history = history_of(db, patient=patient, today=today)
+    """Every prompt that applies today: the history table's, then the extra sources'.
+
+    When care wishes were last discussed matters to one rule only, and only by keeping its prompt from firing
+    (``history_prompts._care_wishes_due``): so the rules run first without it, and the date is read, and the
+    rules run again, only when that prompt fired. The result is the same as reading it every time.
+    """
+    history = history_of(db, patient=patient, today=today, care_wishes=False)
     if new_check_in is not None:
         history = with_check_in(history, new_check_in)
     found = list(history_prompts(history))
+    if any(p.id == CARE_WISHES_ID for p in found):
+        discussed = care_wishes_discussed_on(db, patient_id=patient.id)
+        found = list(history_prompts(replace(history, care_wishes_discussed_on=discussed)))
     for source in EXTRA_PROMPT_SOURCES:
         found.extend(source(db, patient.id, today))
     return tuple(found)

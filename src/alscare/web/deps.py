@@ -69,10 +69,16 @@ def _session_row(db: Session, request: Request) -> WebSession | None:
 
 
 def optional_user(request: Request, db: Db) -> User | None:
-    row = _session_row(db, request)
-    if row is None or row.user_id is None:
+    """The signed-in user of the session cookie: the session and its user in one query (every request)."""
+    token: str = request.state.session_token
+    found = db.execute(
+        select(WebSession, User)
+        .outerjoin(User, User.id == WebSession.user_id)
+        .where(WebSession.token_digest == token_digest(token))
+    ).first()
+    if found is None or found[0].expires_at <= now(request):
         return None
-    user = db.get(User, row.user_id)
+    user: User | None = found[1]
     # A clinic system's account acts only by its API token, never through a session.
     return user if user is not None and user.is_active and not user.is_service else None
 

@@ -343,3 +343,30 @@ def test_the_rules_read_no_symptom_beyond_rule_symptom_fields() -> None:
         without = hp.History(today=today, measurements=history.measurements)
         changed_by_rule_fields += hp.history_prompts(without) != hp.history_prompts(history)
     assert changed_by_rule_fields > 20  # the symptoms did matter to the prompts
+
+
+def test_when_care_wishes_were_discussed_only_ever_keeps_their_prompt_from_firing() -> None:
+    """``actions.prompts.current_prompts`` reads the discussion date only when the care-wishes prompt fired
+    without it; that is exact only if the date can change nothing but that one prompt, and only remove it."""
+    import random
+
+    from alscare.clinical import history_prompts as hp
+
+    rng = random.Random(4)
+    today = date(2026, 5, 1)
+    kept_back = 0
+    for _ in range(300):
+        base = hp.History(
+            today=today,
+            diagnosis=rng.choice([None, today - timedelta(days=rng.randint(0, 200))]),
+            measurements=(hp.MeasurementEntry(today, fvc_percent=Decimal(rng.choice([40, 70, 95]))),),
+            symptoms=(hp.SymptomEntry(today, {"orthopnea": rng.random() < 0.5}),),
+        )
+        without = hp.history_prompts(base)
+        discussed = hp.history_prompts(
+            hp.History(**{**base.__dict__, "care_wishes_discussed_on": today - timedelta(days=rng.randint(0, 200))})
+        )
+        assert [p for p in without if p.id != hp.CARE_WISHES_ID] == [p for p in discussed if p.id != hp.CARE_WISHES_ID]
+        assert not ({p.id for p in discussed} - {p.id for p in without})
+        kept_back += len(without) != len(discussed)
+    assert kept_back > 10

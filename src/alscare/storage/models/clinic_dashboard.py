@@ -14,7 +14,7 @@ row here per person shown, inserted in a single statement.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -93,18 +93,28 @@ def _watched() -> tuple[type[Base], ...]:
     return (AlsfrsAssessment, CheckIn, CheckInSchedule)
 
 
+def note_new_check_in(session: Session, check_in: Any) -> None:
+    """Note a check-in just written, for its person's summary row at commit. A flush notes those added to the
+    session by itself; a check-in written by an INSERT statement (``actions.checkins``) is noted by its writer.
+    One without FVC or weight takes the short path (``clinic_summary.note_new_check_ins``)."""
+    if check_in.fvc_percent is not None or check_in.weight_kg is not None:
+        session.info.setdefault(_PENDING_KEY, set()).add(check_in.patient_id)
+        return
+    check_ins: dict[int, tuple[datetime, str]] = session.info.setdefault(_CHECK_INS_KEY, {})
+    newest = check_ins.get(check_in.patient_id)
+    if newest is None or newest[0] <= check_in.submitted_at:
+        check_ins[check_in.patient_id] = (check_in.submitted_at, check_in.tier)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_changed_people(session: Session, _context: object) -> None:
     from alscare.storage.models import CheckIn, Patient
 
     watched = _watched()
     pending: set[int] = session.info.setdefault(_PENDING_KEY, set())
-    check_ins: dict[int, tuple[datetime, str]] = session.info.setdefault(_CHECK_INS_KEY, {})
     for obj in (*session.new, *session.dirty):
-        if isinstance(obj, CheckIn) and obj in session.new and obj.fvc_percent is None and obj.weight_kg is None:
-            newest = check_ins.get(obj.patient_id)
-            if newest is None or newest[0] <= obj.submitted_at:
-                check_ins[obj.patient_id] = (obj.submitted_at, obj.tier)
+        if isinstance(obj, CheckIn) and obj in session.new:
+            note_new_check_in(session, obj)
         elif isinstance(obj, watched):
             pending.add(obj.patient_id)  # type: ignore[attr-defined]
         elif isinstance(obj, Patient) and obj.id is not None:
@@ -113,6 +123,11 @@ def _note_changed_people(session: Session, _context: object) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _refresh_before_commit(session: Session) -> None:
+    # SQLAlchemy calls this for a savepoint's release too. Summaries are refreshed at the real commit only: a
+    # refresh locks the person's row, and taking that lock at a savepoint, before the alerts that follow it,
+    # let two check-ins of one person deadlock (one holding the lock and waiting on the other's alert).
+    if session.in_nested_transaction():
+        return
     if session.new or session.dirty:
         session.flush()
     pending: set[int] = session.info.get(_PENDING_KEY) or set()
