@@ -2,19 +2,23 @@
 
 The cookie holds a random token; the server keeps only its digest, and only once someone signs in.
 Signing in or out *rotates* the token, so a token planted before sign-in is worthless after it.
+
+A plain ASGI middleware, not Starlette's ``BaseHTTPMiddleware``: that one runs every request in an extra task
+with memory streams between it and the app, a cost paid on every page (issue 11, load targets). Here the app
+gets the request's own ``send`` wrapped, and the headers are added to its ``http.response.start`` message.
 """
 
 from __future__ import annotations
 
+import http.cookies
 import json
 import re
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alscare.security.tokens import new_token
 
@@ -93,42 +97,88 @@ async def refused_input(request: Request) -> tuple[int, str, tuple[str, ...]] | 
     return None
 
 
-class SessionAndHeadersMiddleware(BaseHTTPMiddleware):
+def _session_cookie(value: str, *, secure: bool, max_age: int) -> str:
+    """The ``Set-Cookie`` value for the session token: script cannot read it, other sites' forms do not send
+    it (SameSite=Lax), and it ends with the session's lifetime."""
+    cookie: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
+    cookie[SESSION_COOKIE] = value
+    morsel = cookie[SESSION_COOKIE]
+    morsel["max-age"] = max_age
+    morsel["path"] = "/"
+    if secure:
+        morsel["secure"] = True
+    morsel["httponly"] = True
+    morsel["samesite"] = "lax"
+    return morsel.OutputString()
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that first hands over the messages ``refused_input`` already took from the client (the
+    body it checked), then the client's own: the route must see the body the check consumed."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
+
+
+class SessionAndHeadersMiddleware:
+    """The session token in ``request.state``, input no route should see refused, and on every answer the
+    session cookie (when new or rotated) and the security headers."""
+
     def __init__(self, app: ASGIApp, *, cookie_secure: bool, max_age_seconds: int) -> None:
-        super().__init__(app)
+        self.app = app
         self.cookie_secure = cookie_secure
         self.max_age = max_age_seconds
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # lifespan (and websockets, should one appear) have no cookie or headers
+            await self.app(scope, receive, send)
+            return
+        # What refused_input reads of the body, kept to be given to the app again.
+        taken: list[Message] = []
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            taken.append(message)
+            return message
+
+        request = Request(scope, recording_receive)
         token = request.cookies.get(SESSION_COOKIE, "")
         fresh = not (20 <= len(token) <= 100)
         if fresh:
             token = new_token()
-        request.state.session_token = token
-        request.state.rotate_session_to = None
+        # Request.state reads and writes this dict, so the routes see (and may rotate) the token.
+        state = scope.setdefault("state", {})
+        state["session_token"] = token
+        state["rotate_session_to"] = None
+        https = request.url.scheme == "https"
+        cacheable = request.url.path.startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                # Read now, not before: the route has run and may have signed someone in or out.
+                rotate: str | None = state.get("rotate_session_to")
+                if rotate or fresh:
+                    cookie = _session_cookie(rotate or token, secure=self.cookie_secure, max_age=self.max_age)
+                    headers.append("set-cookie", cookie)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)  # a header the route set itself wins
+                if https:
+                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+                if not cacheable:
+                    # Health data must not linger in shared or back-button caches.
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
         refused = await refused_input(request)
         if refused is not None:
             from alscare.web.app import input_refused_response
 
-            response = input_refused_response(request, *refused)
-        else:
-            response = await call_next(request)
-        rotate: str | None = request.state.rotate_session_to
-        if rotate or fresh:
-            response.set_cookie(
-                SESSION_COOKIE,
-                rotate or token,
-                httponly=True,
-                secure=self.cookie_secure,
-                samesite="lax",
-                path="/",
-                max_age=self.max_age,
-            )
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.scheme == "https":
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if not request.url.path.startswith("/static/"):
-            # Health data must not linger in shared or back-button caches.
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+            await input_refused_response(request, *refused)(scope, receive, send_with_headers)
+            return
+        await self.app(scope, _replaying(taken, receive) if taken else receive, send_with_headers)
