@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -207,10 +207,14 @@ class CheckInOutcome:
     alerts: list[Alert]
 
 
+# Built once (its cache key is then worked out once): run on every check-in.
+_STORED: Final = select(CheckIn).where(
+    CheckIn.patient_id == bindparam("patient_id"), CheckIn.client_id == bindparam("client_id")
+)
+
+
 def _stored(db: Session, patient_id: int, client_id: str) -> CheckIn | None:
-    return db.execute(
-        select(CheckIn).where(CheckIn.patient_id == patient_id, CheckIn.client_id == client_id)
-    ).scalar_one_or_none()
+    return db.execute(_STORED, {"patient_id": patient_id, "client_id": client_id}).scalar_one_or_none()
 
 
 def _alerts_of(db: Session, row: CheckIn) -> list[Alert]:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from alscare.actions.forecast import crossing_values
@@ -187,6 +187,20 @@ def refresh_summaries(db: Session, *, patient_ids: Iterable[int] | None, now: da
     return written
 
 
+# Built once (its cache key is then worked out once): run on every check-in.
+_LOCKED_SUMMARY: Final = (
+    select(PatientSummary.last_check_in_at, PatientSummary.alsfrs_due_at, CheckInSchedule.interval_days)
+    .select_from(Patient)
+    .join(PatientSummary, PatientSummary.patient_id == Patient.id)
+    .outerjoin(
+        CheckInSchedule,
+        (CheckInSchedule.patient_id == Patient.id) & (CheckInSchedule.kind == Kind.SYMPTOM_CHECK_IN.value),
+    )
+    .where(Patient.id == bindparam("patient_id"))
+    .with_for_update(of=Patient, key_share=True)
+)
+
+
 def note_new_check_ins(db: Session, *, check_ins: dict[int, tuple[datetime, str]]) -> list[int]:
     """Bring summaries up to date after new check-ins that carry no FVC and no weight; return the people whose
     row must be recomputed in full instead (no row yet, or a check-in dated before their latest).
@@ -201,17 +215,7 @@ def note_new_check_ins(db: Session, *, check_ins: dict[int, tuple[datetime, str]
     """
     full: list[int] = []
     for patient_id, (at, tier) in sorted(check_ins.items()):
-        row = db.execute(
-            select(PatientSummary.last_check_in_at, PatientSummary.alsfrs_due_at, CheckInSchedule.interval_days)
-            .select_from(Patient)
-            .join(PatientSummary, PatientSummary.patient_id == Patient.id)
-            .outerjoin(
-                CheckInSchedule,
-                (CheckInSchedule.patient_id == Patient.id) & (CheckInSchedule.kind == Kind.SYMPTOM_CHECK_IN.value),
-            )
-            .where(Patient.id == patient_id)
-            .with_for_update(of=Patient, key_share=True)
-        ).one_or_none()
+        row = db.execute(_LOCKED_SUMMARY, {"patient_id": patient_id}).one_or_none()
         if row is None or (row.last_check_in_at is not None and row.last_check_in_at > at):
             full.append(patient_id)
             continue

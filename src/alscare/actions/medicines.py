@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from alscare.access import Action, Scope
@@ -91,18 +91,20 @@ def _listed(entry: MedicineEntry, tests: tuple[date, ...]) -> core.ListedMedicin
     return core.ListedMedicine(entry.name, entry.catalogue_id, entry.started_on, entry.stopped_on, tests)
 
 
+# Built once, so SQLAlchemy works out its cache key once: every check-in runs it.
+_ENTRIES = (
+    select(MedicineEntry)
+    .where(MedicineEntry.patient_id == bindparam("patient_id"))
+    .order_by(MedicineEntry.started_on.desc().nulls_last(), MedicineEntry.id.desc())
+)
+
+
 def _entries(db: Session, patient_id: int) -> list[MedicineEntry]:
     """The person's list, newest first; read once per transaction (``storage.memo``): a check-in reads it for
     its triage and again for the medicine prompts."""
 
     def load() -> list[MedicineEntry]:
-        return list(
-            db.execute(
-                select(MedicineEntry)
-                .where(MedicineEntry.patient_id == patient_id)
-                .order_by(MedicineEntry.started_on.desc().nulls_last(), MedicineEntry.id.desc())
-            ).scalars()
-        )
+        return list(db.execute(_ENTRIES, {"patient_id": patient_id}).scalars())
 
     return list(remembered(db, "medicine_entries", patient_id, (MedicineEntry,), load))
 

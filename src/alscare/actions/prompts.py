@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -96,6 +96,45 @@ def _day_start(on: date) -> datetime:
     return datetime.combine(on, time.min, tzinfo=UTC)
 
 
+# The three statements every check-in runs, built once: SQLAlchemy then works out each one's cache key once
+# rather than walking its expression (six CASE expressions here) on every call.
+_RECENT_SYMPTOMS: Final = select(
+    *(
+        func.max(case((CheckIn.answers[name].as_boolean().is_(True), CheckIn.submitted_at)), type_=UTCDateTime())
+        for name in RULE_SYMPTOM_FIELDS
+    )
+).where(
+    CheckIn.patient_id == bindparam("patient_id"),
+    CheckIn.submitted_at >= bindparam("window_from"),
+    CheckIn.submitted_at < bindparam("window_to"),
+)
+_ASSESSMENTS: Final = (
+    select(AlsfrsAssessment.assessed_on, AlsfrsAssessment.total, AlsfrsAssessment.answers)
+    .where(AlsfrsAssessment.patient_id == bindparam("patient_id"), AlsfrsAssessment.assessed_on <= bindparam("today"))
+    .order_by(AlsfrsAssessment.assessed_on, AlsfrsAssessment.id)
+)
+_USUAL_WEIGHT: Final = CheckIn.answers["usual_weight_kg"].as_float()
+_MEASURED: Final = (
+    select(CheckIn.submitted_at, CheckIn.weight_kg, CheckIn.fvc_percent, CheckIn.snip_cmh2o, _USUAL_WEIGHT)
+    .where(
+        CheckIn.patient_id == bindparam("patient_id"),
+        CheckIn.submitted_at < bindparam("window_to"),
+        or_(
+            CheckIn.weight_kg.is_not(None),
+            CheckIn.fvc_percent.is_not(None),
+            CheckIn.snip_cmh2o.is_not(None),
+            _USUAL_WEIGHT.is_not(None),
+        ),
+    )
+    .order_by(CheckIn.submitted_at, CheckIn.id)
+)
+
+
+_EARLIER_PROMPTS: Final = select(Alert.source_id, Alert.status).where(
+    Alert.patient_id == bindparam("patient_id"), Alert.source == ALERT_SOURCE
+)
+
+
 def _recent_symptoms(db: Session, *, patient_id: int, today: date) -> tuple[SymptomEntry, ...]:
     """The symptoms the rules can see: for each answer a rule reads (``RULE_SYMPTOM_FIELDS``) said "yes"
     within the ``RECENT_DAYS`` up to today, one entry dated the latest such day.
@@ -105,16 +144,12 @@ def _recent_symptoms(db: Session, *, patient_id: int, today: date) -> tuple[Symp
     database works it out in one aggregate whatever the number of check-ins (a person checking in many times
     a day costs no more Python than one checking in weekly).
     """
-    window = (
-        CheckIn.patient_id == patient_id,
-        CheckIn.submitted_at >= _day_start(today - timedelta(days=RECENT_DAYS)),
-        CheckIn.submitted_at < _day_start(today + timedelta(days=1)),
-    )
-    latest = [
-        func.max(case((CheckIn.answers[name].as_boolean().is_(True), CheckIn.submitted_at)), type_=UTCDateTime())
-        for name in RULE_SYMPTOM_FIELDS
-    ]
-    row = db.execute(select(*latest).where(*window)).one()
+    window = {
+        "patient_id": patient_id,
+        "window_from": _day_start(today - timedelta(days=RECENT_DAYS)),
+        "window_to": _day_start(today + timedelta(days=1)),
+    }
+    row = db.execute(_RECENT_SYMPTOMS, window).one()
     entries = [(at.date(), name) for name, at in zip(RULE_SYMPTOM_FIELDS, row, strict=True) if at is not None]
     return tuple(SymptomEntry(on, {name: True}) for on, name in sorted(entries))
 
@@ -128,25 +163,9 @@ def history_of(db: Session, *, patient: Patient, today: date, care_wishes: bool 
     ``care_wishes=False`` leaves out when care wishes were last discussed (``current_prompts`` reads it only
     when it matters).
     """
-    assessments = db.execute(
-        select(AlsfrsAssessment.assessed_on, AlsfrsAssessment.total, AlsfrsAssessment.answers)
-        .where(AlsfrsAssessment.patient_id == patient.id, AlsfrsAssessment.assessed_on <= today)
-        .order_by(AlsfrsAssessment.assessed_on, AlsfrsAssessment.id)
-    ).all()
-    usual_weight = CheckIn.answers["usual_weight_kg"].as_float()
+    assessments = db.execute(_ASSESSMENTS, {"patient_id": patient.id, "today": today}).all()
     measured = db.execute(
-        select(CheckIn.submitted_at, CheckIn.weight_kg, CheckIn.fvc_percent, CheckIn.snip_cmh2o, usual_weight)
-        .where(
-            CheckIn.patient_id == patient.id,
-            CheckIn.submitted_at < _day_start(today + timedelta(days=1)),
-            or_(
-                CheckIn.weight_kg.is_not(None),
-                CheckIn.fvc_percent.is_not(None),
-                CheckIn.snip_cmh2o.is_not(None),
-                usual_weight.is_not(None),
-            ),
-        )
-        .order_by(CheckIn.submitted_at, CheckIn.id)
+        _MEASURED, {"patient_id": patient.id, "window_to": _day_start(today + timedelta(days=1))}
     ).all()
     latest_answers = assessments[-1].answers if assessments else {}
     measurements: list[MeasurementEntry] = []
@@ -263,9 +282,7 @@ def due_prompts(db: Session, *, patient: Patient, now: datetime, new_check_in: N
     checked = db.get(PromptRefresh, patient.id)
     if clinic_receiving_alerts(db, patient=patient) is None:
         return DuePrompts(patient, (), checked)
-    earlier = db.execute(
-        select(Alert.source_id, Alert.status).where(Alert.patient_id == patient.id, Alert.source == ALERT_SOURCE)
-    ).all()
+    earlier = db.execute(_EARLIER_PROMPTS, {"patient_id": patient.id}).all()
     still_open = {_prompt_id(s) for s, status in earlier if status != "resolved"}
     raised_before: dict[str, int] = {}
     for source_id, _status in earlier:

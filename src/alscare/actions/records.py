@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from alscare.access import Action, ActiveGrant, Actor, RecordOwner, Scope, decide
@@ -55,18 +55,20 @@ def actor_for(user: User) -> Actor:
     return Actor(user_id=user.id, role=user.role, clinic_id=user.clinic_id, service=bool(user.is_service))
 
 
+# Built once, so SQLAlchemy works out its cache key once: every record opened runs it.
+_ACTIVE_GRANTS = (
+    select(ConsentGrant)
+    .where(ConsentGrant.patient_id == bindparam("patient_id"), ConsentGrant.revoked_at.is_(None))
+    .order_by(ConsentGrant.id)
+)
+
+
 def active_grants(db: Session, *, patient_id: int) -> list[ConsentGrant]:
     """The person's grants in force, read once per transaction (``storage.memo``): a check-in asks the policy
     several times (may the actor write it, may the clinic receive its alerts, for each alert raised)."""
 
     def load() -> list[ConsentGrant]:
-        return list(
-            db.execute(
-                select(ConsentGrant)
-                .where(ConsentGrant.patient_id == patient_id, ConsentGrant.revoked_at.is_(None))
-                .order_by(ConsentGrant.id)
-            ).scalars()
-        )
+        return list(db.execute(_ACTIVE_GRANTS, {"patient_id": patient_id}).scalars())
 
     return list(remembered(db, "active_grants", patient_id, (ConsentGrant,), load))
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from alscare.actions import api_tokens
@@ -68,14 +68,18 @@ def _session_row(db: Session, request: Request) -> WebSession | None:
     return row
 
 
+# Built once, so SQLAlchemy works out its cache key once: it runs on every request.
+_SESSION_AND_USER = (
+    select(WebSession, User)
+    .outerjoin(User, User.id == WebSession.user_id)
+    .where(WebSession.token_digest == bindparam("digest"))
+)
+
+
 def optional_user(request: Request, db: Db) -> User | None:
     """The signed-in user of the session cookie: the session and its user in one query (every request)."""
     token: str = request.state.session_token
-    found = db.execute(
-        select(WebSession, User)
-        .outerjoin(User, User.id == WebSession.user_id)
-        .where(WebSession.token_digest == token_digest(token))
-    ).first()
+    found = db.execute(_SESSION_AND_USER, {"digest": token_digest(token)}).first()
     if found is None or found[0].expires_at <= now(request):
         return None
     user: User | None = found[1]
