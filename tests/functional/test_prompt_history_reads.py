@@ -31,6 +31,21 @@ NOW = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
 RULE_FIELDS = (*RULE_SYMPTOM_FIELDS, "cramps", "fatigue")
 
 
+def _check_in(patient_id: int, by: int, at: datetime, answers: dict[str, object], **measured: float | None) -> CheckIn:
+    return CheckIn(
+        patient_id=patient_id,
+        client_id=str(uuid.uuid4()),
+        submitted_by_id=by,
+        reporter="clinician",
+        submitted_at=at,
+        answers=answers,
+        body_map={},
+        tier="routine",
+        reasons=[],
+        **measured,
+    )
+
+
 def _reference(db: Session, patient: Patient, today: date, base: History) -> History:
     """Every check-in read in Python, as ``history_of`` did before it read only what the rules see."""
     rows = db.execute(
@@ -84,19 +99,14 @@ def test_history_of_gives_the_prompts_every_check_in_would(engine: Engine) -> No
                 if rng.random() < 0.2:
                     answers["usual_weight_kg"] = rng.choice([70, 72.5, 80])
                 db.add(
-                    CheckIn(
-                        patient_id=person,
-                        client_id=str(uuid.uuid4()),
-                        submitted_by_id=clinic.clinician_id,
-                        reporter="clinician",
-                        submitted_at=at,
-                        answers=answers,
-                        body_map={},
+                    _check_in(
+                        person,
+                        clinic.clinician_id,
+                        at,
+                        answers,
                         weight_kg=rng.choice([None, None, None, 58.0, 63.5]),
                         fvc_percent=rng.choice([None, None, None, None, 45.0, 75.0, 90.0]),
                         snip_cmh2o=rng.choice([None, None, None, None, 35.0, 60.0]),
-                        tier="routine",
-                        reasons=[],
                     )
                 )
     checked = recent_days = 0
@@ -143,19 +153,14 @@ def test_a_check_in_added_in_memory_gives_the_prompts_of_it_stored(engine: Engin
                 before = history_of(db, patient=patient, today=NOW.date())
                 added = with_check_in(before, new)
                 db.add(
-                    CheckIn(
-                        patient_id=person,
-                        client_id=str(uuid.uuid4()),
-                        submitted_by_id=clinic.clinician_id,
-                        reporter="clinician",
-                        submitted_at=NOW,
-                        answers=answers,
-                        body_map={},
+                    _check_in(
+                        person,
+                        clinic.clinician_id,
+                        NOW,
+                        answers,
                         weight_kg=new.weight_kg,
                         fvc_percent=new.fvc_percent,
                         snip_cmh2o=new.snip_cmh2o,
-                        tier="routine",
-                        reasons=[],
                     )
                 )
                 db.commit()
