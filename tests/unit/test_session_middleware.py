@@ -7,13 +7,22 @@ chunks, as a real server may send it, and must reach the app whole after the NUL
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
 from alscare.web.middleware import SECURITY_HEADERS, SESSION_COOKIE, SessionAndHeadersMiddleware
 
 GOOD_TOKEN = "t" * 40
+
+
+def _on_own_loop(call: Coroutine[Any, Any, None]) -> None:
+    """Run the middleware's coroutine on an event loop of its own thread: the browser tests' sync Playwright
+    leaves a loop running in the main thread, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, call).result()
 
 
 def _scope(method: str, path: str, *, cookie: str | None = None, content_type: str | None = None) -> Scope:
@@ -49,7 +58,7 @@ def _run(app: Callable[[Scope, Receive, Send], Awaitable[None]], scope: Scope, c
     async def send(message: Message) -> None:
         sent.append(message)
 
-    asyncio.run(SessionAndHeadersMiddleware(app, cookie_secure=True, max_age_seconds=3600)(scope, receive, send))
+    _on_own_loop(SessionAndHeadersMiddleware(app, cookie_secure=True, max_age_seconds=3600)(scope, receive, send))
     return sent
 
 
@@ -141,5 +150,5 @@ def test_lifespan_passes_straight_through() -> None:
         raise AssertionError("nothing to send")
 
     scope: Scope = {"type": "lifespan"}
-    asyncio.run(SessionAndHeadersMiddleware(app, cookie_secure=True, max_age_seconds=1)(scope, receive, send))
+    _on_own_loop(SessionAndHeadersMiddleware(app, cookie_secure=True, max_age_seconds=1)(scope, receive, send))
     assert got == [(scope, receive, send)] and "state" not in scope
