@@ -268,7 +268,8 @@ class DuePrompts:
 
     patient: Patient
     to_raise: tuple[tuple[Prompt, str], ...]
-    # The person's ``PromptRefresh`` row as read (None: none yet), held so marking them checked needs no read.
+    # The person's ``PromptRefresh`` row as read (None: none yet), held so that the session keeps it (its
+    # identity map holds rows weakly) and marking the person checked needs no second read.
     checked: PromptRefresh | None = None
 
 
@@ -314,10 +315,7 @@ def raise_prompts(db: Session, due: DuePrompts, *, now: datetime, base_url: str 
 
     Two refreshes racing raise the same ``source_id``; the unique ``(source, source_id)`` keeps one.
     """
-    if due.checked is not None:
-        due.checked.checked_at = now
-    else:
-        _mark_checked(db, patient_id=due.patient.id, now=now)
+    _mark_checked(db, patient_id=due.patient.id, now=now)  # ``due.checked`` keeps the row in the identity map
     raised: list[Alert] = []
     for prompt, source_id in due.to_raise:
         alert = raise_alert(
