@@ -60,6 +60,12 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield list(ids[start : start + _CHUNK])
 
 
+def symptom_due_at(last: datetime, interval_days: int | None) -> datetime:
+    """When the next symptom check-in is due: ``last`` (the latest check-in, else the record's creation) plus the
+    person's interval, or the default one. Shared by the full row and the short path after a check-in."""
+    return last + timedelta(days=interval_days or DEFAULT_INTERVAL_DAYS[Kind.SYMPTOM_CHECK_IN])
+
+
 def summary_values(
     patient: Patient,
     assessments: Sequence[tuple[Any, ...]],
@@ -109,8 +115,8 @@ def summary_values(
             if len(weights) >= 2 and weights[0] > 0:
                 values["weight_change_percent"] = round((weights[-1] - weights[0]) / weights[0] * 100, 1)
     last_alsfrs_recorded = max((a[3] for a in assessments), default=None)
-    symptom_due = (values.get("last_check_in_at") or patient.created_at) + timedelta(
-        days=intervals.get(Kind.SYMPTOM_CHECK_IN, DEFAULT_INTERVAL_DAYS[Kind.SYMPTOM_CHECK_IN])
+    symptom_due = symptom_due_at(
+        values.get("last_check_in_at") or patient.created_at, intervals.get(Kind.SYMPTOM_CHECK_IN)
     )
     alsfrs_due = (last_alsfrs_recorded or patient.created_at) + timedelta(
         days=intervals.get(Kind.ALSFRS_R, DEFAULT_INTERVAL_DAYS[Kind.ALSFRS_R])
@@ -219,8 +225,7 @@ def note_new_check_ins(db: Session, *, check_ins: dict[int, tuple[datetime, str]
         if row is None or (row.last_check_in_at is not None and row.last_check_in_at > at):
             full.append(patient_id)
             continue
-        interval = row.interval_days or DEFAULT_INTERVAL_DAYS[Kind.SYMPTOM_CHECK_IN]
-        symptom_due = at + timedelta(days=interval)
+        symptom_due = symptom_due_at(at, row.interval_days)
         alsfrs_due = row.alsfrs_due_at
         db.execute(
             update(PatientSummary)
