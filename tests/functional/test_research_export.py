@@ -128,8 +128,14 @@ def test_research_data_set_is_de_identified(db: Session) -> None:
     for row in _table(files["subjects.csv"]):
         patient = db.get(Patient, subjects[row["subject"]].patient_id)
         assert patient is not None
-        own = {d.isoformat() for d in (patient.onset_date, patient.diagnosis_date) if d}
-        assert not own & set(row.values())
+        offset = timedelta(days=subjects[row["subject"]].offset_days)
+        # Each shifted date is its own true date moved, never the true date itself. (Comparing against every true
+        # date of the person failed by chance: a shift equal to the onset-to-diagnosis gap maps the diagnosis onto
+        # the true onset, which reveals nothing.)
+        for column, true_day in (("onset_date_shifted", patient.onset_date),
+                                 ("diagnosis_date_shifted", patient.diagnosis_date)):  # fmt: skip
+            assert row[column] == ("" if true_day is None else (true_day + offset).isoformat())
+            assert true_day is None or row[column] != true_day.isoformat()
     measured = _table(files["measurements.csv"])
     assert measured and all(r["measured_on_shifted"] for r in measured)
     # Ages over 89 grouped; small cells suppressed; every column in the dictionary.
