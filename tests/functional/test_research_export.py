@@ -126,9 +126,10 @@ def test_research_data_set_is_de_identified(db: Session) -> None:
         assert row["assessed_on_shifted"] == (a.assessed_on + timedelta(days=subject.offset_days)).isoformat()
         assert row["assessed_on_shifted"] != a.assessed_on.isoformat()
     for row in _table(files["subjects.csv"]):
-        patient = db.get(Patient, subjects[row["subject"]].patient_id)
+        subject = subjects[row["subject"]]
+        patient = db.get(Patient, subject.patient_id)
         assert patient is not None
-        offset = timedelta(days=subjects[row["subject"]].offset_days)
+        offset = timedelta(days=subject.offset_days)
         # Each shifted date is its own true date moved, never the true date itself. (Comparing against every true
         # date of the person failed by chance: a shift equal to the onset-to-diagnosis gap maps the diagnosis onto
         # the true onset, which reveals nothing.)
